@@ -1,0 +1,207 @@
+"""The command-line front: ask, chat, check and eval from a terminal.
+
+Nothing here imports discord: ``python -m bot ask`` must start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot.config import Settings
+from bot.core.answers import Answer
+from bot.core.errors import CitebotError, KnowledgeError, QuestionError
+from bot.core.evaluation import evaluate, parse_eval_file
+from bot.core.knowledge import KnowledgeBase, load_knowledge_dir
+from bot.core.service import QAService
+
+__all__ = ["build_parser", "main", "render_text"]
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+DECLINE_TEXT = "I don't know that from my sources."
+
+
+def render_text(answer: Answer) -> str:
+    """An answer as a person reads it in a terminal."""
+    if answer.reply is not None:
+        return answer.reply
+    if not answer.answered:
+        lines = [DECLINE_TEXT]
+        if answer.suggestions:
+            lines.append("Questions I can answer that are close to yours:")
+            lines.extend(f"  - {s}" for s in answer.suggestions)
+        return "\n".join(lines)
+    lines = []
+    for citation in answer.citations:
+        lines.append(textwrap.fill(f"“{citation.text}”", width=100, initial_indent="> ", subsequent_indent="  "))
+    sources: list[str] = []
+    for citation in answer.citations:
+        where = f"{citation.title}, paragraph {citation.paragraph}"
+        if citation.published:
+            where += f" ({citation.published.isoformat()})"
+        if citation.url:
+            where += f"\n  {citation.url}"
+        if where not in sources:
+            sources.append(where)
+    lines.extend(f"— {s}" for s in sources)
+    return "\n".join(lines)
+
+
+def _load(settings: Settings, knowledge: Path | None, out: TextIO) -> KnowledgeBase | None:
+    directory = knowledge or settings.knowledge_dir
+    try:
+        return load_knowledge_dir(directory)
+    except KnowledgeError as exc:
+        print(f"citebot: cannot load the knowledge in {directory}: {exc}", file=out)
+        return None
+
+
+def _service(settings: Settings, knowledge: KnowledgeBase) -> QAService:
+    return QAService(
+        knowledge, minimum_confidence=settings.minimum_confidence, max_question_chars=settings.max_question_chars
+    )
+
+
+def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    knowledge = _load(settings, args.knowledge, sys.stderr)
+    if knowledge is None:
+        return EXIT_INVALID
+    service = _service(settings, knowledge)
+    questions: Sequence[str] = args.question
+    from_stdin = not questions
+    if from_stdin:
+        questions = [line.rstrip("\r\n") for line in sys.stdin if line.strip()]
+    status = EXIT_OK
+    for number, question in enumerate(questions):
+        try:
+            answer = service.ask(question)
+        except QuestionError as exc:
+            if args.json:
+                print(json.dumps({"question": question, "answered": False, "confidence": 0.0, "citations": [],
+                                  "suggestions": [], "error": str(exc)}, ensure_ascii=False))
+            else:
+                print(f"citebot: {exc}", file=sys.stderr)
+            status = EXIT_USAGE if not from_stdin else status
+            continue
+        if args.json:
+            print(json.dumps(answer.to_json(), ensure_ascii=False))
+        else:
+            if number:
+                print()
+            print(render_text(answer))
+    return status
+
+
+def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    knowledge = _load(settings, args.knowledge, sys.stderr)
+    if knowledge is None:
+        return EXIT_INVALID
+    service = _service(settings, knowledge)
+    titles = ", ".join(d.title for d in knowledge.documents) or "nothing yet"
+    print(f"citebot: ask me about {titles}. An empty line or Ctrl-D quits.")
+    while True:
+        try:
+            question = input("you> ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return EXIT_OK
+        if not question.strip():
+            return EXIT_OK
+        try:
+            print(render_text(service.ask(question)))
+        except QuestionError as exc:
+            print(exc)
+
+
+def _cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    knowledge = _load(settings, args.knowledge, sys.stdout)
+    if knowledge is None:
+        return EXIT_INVALID
+    paragraphs = sum(len(d.paragraphs) for d in knowledge.documents)
+    print(f"knowledge version {knowledge.version}: OK")
+    print(f"documents   {len(knowledge.documents)}")
+    print(f"paragraphs  {paragraphs}")
+    print(f"sentences   {knowledge.sentence_count}")
+    print(f"intents     {len(knowledge.intents)}")
+    for document in knowledge.documents:
+        print(f"  {document.id}: {document.title} ({len(document.paragraphs)} paragraphs, "
+              f"{len(document.sentences)} sentences)")
+    return EXIT_OK
+
+
+def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    knowledge = _load(settings, args.knowledge, sys.stderr)
+    if knowledge is None:
+        return EXIT_INVALID
+    try:
+        cases = parse_eval_file(args.file.read_text(encoding="utf-8"), str(args.file))
+    except OSError as exc:
+        print(f"citebot: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return EXIT_INVALID
+    except KnowledgeError as exc:
+        print(f"citebot: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    service = _service(settings, knowledge)
+
+    def ask(question: str) -> Answer:
+        return service.ask(question)
+
+    report = evaluate(cases, ask)
+    print(f"answerable     {report.answerable}")
+    print(f"unanswerable   {report.unanswerable}")
+    print(f"acc@1          {100 * report.acc1:.1f} %")
+    print(f"acc@3          {100 * report.acc3:.1f} %")
+    print(f"declined       {100 * report.declined_rate:.1f} %")
+    print(f"overall        {100 * report.overall:.1f} %")
+    if args.verbose and report.misses:
+        print("misses:")
+        for question, why in report.misses:
+            print(f"  {question}  ->  {why}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = argparse.ArgumentParser(prog="citebot", description="Answers questions with cited, verbatim sentences.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def knowledge_option(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--knowledge", type=Path, metavar="DIR", help="knowledge folder (default: KNOWLEDGE_DIR)")
+
+    ask = commands.add_parser("ask", help="answer questions (from arguments, or stdin one per line)")
+    ask.add_argument("question", nargs="*", help="the question(s); none: read stdin")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    knowledge_option(ask)
+    ask.set_defaults(handler=_cmd_ask)
+
+    chat = commands.add_parser("chat", help="an interactive console")
+    knowledge_option(chat)
+    chat.set_defaults(handler=_cmd_chat)
+
+    check = commands.add_parser("check", help="validate the knowledge base and count what it holds")
+    knowledge_option(check)
+    check.set_defaults(handler=_cmd_check)
+
+    ev = commands.add_parser("eval", help="score a hand-written question file (JSON lines)")
+    ev.add_argument("file", type=Path)
+    ev.add_argument("-v", "--verbose", action="store_true", help="list the questions missed")
+    knowledge_option(ev)
+    ev.set_defaults(handler=_cmd_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    try:
+        code: int = args.handler(args, settings)
+    except CitebotError as exc:
+        print(f"citebot: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    return code

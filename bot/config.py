@@ -1,0 +1,22 @@
+"""Settings, read once from the environment and `.env` at start and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Every setting citebot reads; `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    knowledge_dir: Path = Path("knowledge")
+    database_path: Path = Path("data/citebot.sqlite3")
+    minimum_confidence: float = Field(0.5, ge=0.0, le=1.0)
+    max_question_chars: int = Field(500, ge=1, le=4000)
+    log_level: str = "INFO"

@@ -1,0 +1,79 @@
+"""The result of asking a question: an answer with verbatim citations, or a reasoned decline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+__all__ = ["Answer", "Citation", "Reason"]
+
+
+class Reason(str, Enum):
+    """Why an answer came out the way it did (stable, machine-readable)."""
+
+    INTENT = "intent"  # a curated intent matched
+    RETRIEVAL = "retrieval"  # sentences found by search over the documents
+    CHITCHAT = "chitchat"  # greeting, thanks, help: a fixed reply
+    LOW_CONFIDENCE = "low_confidence"  # the best candidate is not good enough
+    UNKNOWN_TERMS = "unknown_terms"  # the question's key words are not in the knowledge base
+    NO_MATCH = "no_match"  # nothing in the knowledge base matched at all
+    EMPTY_KNOWLEDGE = "empty_knowledge"  # there are no documents to answer from
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """One quoted sentence and where it comes from."""
+
+    document: str  # document id
+    title: str
+    url: str | None
+    published: dt.date | None
+    paragraph: int  # 1-based
+    text: str  # the sentence, verbatim
+    start: int  # character offsets of ``text`` in the document body
+    end: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The citation as a JSON-ready dict."""
+        return {
+            "document": self.document,
+            "title": self.title,
+            "url": self.url,
+            "published": self.published.isoformat() if self.published else None,
+            "paragraph": self.paragraph,
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the engine says to a question."""
+
+    question: str
+    answered: bool
+    confidence: float
+    reason: Reason
+    citations: tuple[Citation, ...] = ()
+    suggestions: tuple[str, ...] = ()
+    intent: str | None = None
+    reply: str | None = None  # fixed text of a chit-chat intent
+    knowledge_version: str = ""
+    debug: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """The answer in the stable ``ask --json`` format (extra keys after the required ones)."""
+        return {
+            "question": self.question,
+            "answered": self.answered,
+            "confidence": round(self.confidence, 4),
+            "citations": [c.to_json() for c in self.citations],
+            "suggestions": list(self.suggestions),
+            "intent": self.intent,
+            "reason": self.reason.value,
+            "reply": self.reply,
+            "knowledge_version": self.knowledge_version,
+        }

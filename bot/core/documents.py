@@ -1,0 +1,254 @@
+"""Knowledge documents: Markdown with YAML front matter, parsed into paragraphs and sentences.
+
+A document is its front matter (``title`` required; ``url``, ``author``, ``published``
+optional) and a body of paragraphs separated by blank lines. Markdown headings are section
+titles: they label the paragraphs under them and are never quoted as answers. Every sentence
+keeps its character offsets into the body, so an answer is always a verbatim slice of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import pysbd
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from bot.core.errors import KnowledgeError, KnowledgeProblem
+
+__all__ = [
+    "Document",
+    "DocumentMeta",
+    "Paragraph",
+    "Sentence",
+    "parse_document",
+    "slugify",
+]
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_BLOCK_SEPARATOR = re.compile(r"\n[ \t]*\n")
+_HEADING = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.+?)[ \t#]*$")
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+MAX_TITLE_CHARS = 200
+
+
+class DocumentMeta(BaseModel):
+    """Front matter of a knowledge document."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    title: str
+    url: str | None = None
+    author: str | None = None
+    published: dt.date | None = None
+
+    @field_validator("title")
+    @classmethod
+    def _title_not_blank(cls, value: str) -> str:
+        if not value:
+            raise ValueError("must not be empty")
+        if len(value) > MAX_TITLE_CHARS:
+            raise ValueError(f"must be at most {MAX_TITLE_CHARS} characters")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_web_link(cls, value: str | None) -> str | None:
+        if value is not None and not _URL.match(value):
+            raise ValueError("must be an http(s) link")
+        return value or None
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence, verbatim, with its place in the document body."""
+
+    text: str
+    paragraph: int  # 1-based, counting paragraphs only (headings are not paragraphs)
+    start: int  # character offsets into Document.body
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    """A paragraph of body text under an optional section heading."""
+
+    number: int
+    text: str
+    start: int
+    end: int
+    section: str | None
+    sentences: tuple[Sentence, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A parsed knowledge document."""
+
+    id: str
+    meta: DocumentMeta
+    body: str
+    paragraphs: tuple[Paragraph, ...]
+    source: str
+
+    @property
+    def title(self) -> str:
+        """The document's title."""
+        return self.meta.title
+
+    @property
+    def sentences(self) -> tuple[Sentence, ...]:
+        """Every sentence of every paragraph, in order."""
+        return tuple(s for p in self.paragraphs for s in p.sentences)
+
+    @property
+    def content_hash(self) -> str:
+        """A hash of everything in the document that can shape an answer."""
+        digest = hashlib.sha256()
+        digest.update(self.meta.model_dump_json().encode())
+        digest.update(b"\0")
+        digest.update(self.body.encode())
+        return digest.hexdigest()
+
+
+def slugify(text: str) -> str:
+    """A stable, URL-safe id from a title or file name: "Chang'e-6 news" -> "change-6-news"."""
+    from bot.core.text import fold  # local: text pulls in the stemmer, documents need not
+
+    slug = re.sub(r"[^a-z0-9]+", "-", fold(text).replace("'", "")).strip("-")
+    return slug[:80].strip("-") or "document"
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> Any:
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+@lru_cache(maxsize=16384)
+def _sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """pysbd sentences of one paragraph as (start, end) spans, whitespace excluded.
+
+    Cached by paragraph text: unchanged paragraphs are not re-split on reload.
+    """
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for raw in _segmenter().segment(text):
+        sentence = raw.strip()
+        if not sentence:
+            continue
+        start = text.find(sentence, cursor)
+        if start >= 0:
+            end = start + len(sentence)
+        else:
+            # pysbd occasionally alters inner whitespace; find the same words from the cursor.
+            pattern = r"\s+".join(re.escape(word) for word in sentence.split())
+            match = re.compile(pattern).search(text, cursor)
+            if match is None:
+                continue
+            start, end = match.span()
+        spans.append((start, end))
+        cursor = end
+    if not spans and text.strip():
+        stripped_start = len(text) - len(text.lstrip())
+        spans.append((stripped_start, len(text.rstrip())))
+    return tuple(spans)
+
+
+def _split_front_matter(text: str, source: str) -> tuple[dict[str, Any] | None, str, int]:
+    """(front matter or None, body, line number where the body starts)."""
+    match = _FRONT_MATTER.match(text)
+    if match is None:
+        if text.lstrip().startswith("---"):
+            raise KnowledgeError(
+                [KnowledgeProblem(source, "front matter opened with '---' is never closed", "line 1")]
+            )
+        return None, text, 1
+    try:
+        loaded = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"front matter line {mark.line + 1}" if mark is not None else "front matter"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise KnowledgeError([KnowledgeProblem(source, f"invalid YAML: {problem}", where)]) from exc
+    if loaded is None:
+        loaded = {}
+    if not isinstance(loaded, dict):
+        raise KnowledgeError([KnowledgeProblem(source, "front matter must be a mapping of keys", "front matter")])
+    body_line = text.count("\n", 0, match.end()) + 1
+    return loaded, text[match.end() :], body_line
+
+
+def _meta(raw: dict[str, Any], source: str) -> DocumentMeta:
+    try:
+        return DocumentMeta.model_validate(raw)
+    except ValidationError as exc:
+        problems = [
+            KnowledgeProblem(
+                source,
+                "is required" if err["type"] == "missing" else err["msg"].removeprefix("Value error, "),
+                f"front matter field '{'.'.join(str(p) for p in err['loc'])}'",
+            )
+            for err in exc.errors()
+        ]
+        raise KnowledgeError(problems) from exc
+
+
+def _paragraphs(body: str) -> tuple[Paragraph, ...]:
+    paragraphs: list[Paragraph] = []
+    section: str | None = None
+    block_start = 0
+    separators = [*_BLOCK_SEPARATOR.finditer(body), None]
+    for separator in separators:
+        block_end = separator.start() if separator else len(body)
+        cursor = block_start
+        # A heading may sit directly above its paragraph without a blank line between them.
+        for line in body[block_start:block_end].splitlines(keepends=True):
+            heading = _HEADING.match(line.rstrip("\r\n"))
+            if heading is None:
+                break
+            section = heading.group(2).strip()
+            cursor += len(line)
+        text = body[cursor:block_end]
+        if text.strip():
+            lead = len(text) - len(text.lstrip())
+            start, end = cursor + lead, cursor + len(text.rstrip())
+            number = len(paragraphs) + 1
+            sentences = tuple(
+                Sentence(body[start + s : start + e], number, start + s, start + e)
+                for s, e in _sentence_spans(body[start:end])
+            )
+            paragraphs.append(Paragraph(number, body[start:end], start, end, section, sentences))
+        block_start = separator.end() if separator else len(body)
+    return tuple(paragraphs)
+
+
+def parse_document(
+    text: str,
+    source: str,
+    *,
+    doc_id: str | None = None,
+    title: str | None = None,
+    url: str | None = None,
+) -> Document:
+    """Parse Markdown (with or without front matter) or plain text into a :class:`Document`.
+
+    ``title`` and ``url`` fill in for front matter that lacks them; a document without a title
+    from either place is invalid. Raises :class:`KnowledgeError` naming ``source``.
+    """
+    text = text.replace("\r\n", "\n").lstrip("\ufeff")
+    raw, body, _ = _split_front_matter(text, source)
+    fields: dict[str, Any] = dict(raw or {})
+    if title is not None and not fields.get("title"):
+        fields["title"] = title
+    if url is not None and not fields.get("url"):
+        fields["url"] = url
+    meta = _meta(fields, source)
+    paragraphs = _paragraphs(body)
+    if not paragraphs:
+        raise KnowledgeError([KnowledgeProblem(source, "has no paragraphs of text", "body")])
+    return Document(doc_id or slugify(meta.title), meta, body, paragraphs, source)

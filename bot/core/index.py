@@ -1,0 +1,134 @@
+"""A BM25 index over every sentence and every paragraph of the knowledge base.
+
+Sentences are the unit of an answer, paragraphs their context: a sentence that says "It was
+launched in May" is found through the paragraph that names "it". Postings are numpy arrays so
+that scoring a question costs a few vector additions, whatever the size of the knowledge base.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from bot.core.documents import Document, Sentence
+from bot.core.text import content_terms, tokenize
+
+__all__ = ["BM25", "IndexedSentence", "KnowledgeIndex"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+# Okapi BM25 parameters; b is low because short sentences are not more relevant for being short.
+BM25_K1 = 1.2
+BM25_B = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedSentence:
+    """A sentence with where it lives and its analysed terms."""
+
+    doc: int  # position in KnowledgeIndex.documents
+    paragraph: int  # global paragraph position in KnowledgeIndex.paragraph_keys
+    sentence: Sentence
+    tokens: tuple[str, ...]  # folded surface tokens
+    terms: tuple[str, ...]  # stemmed content terms, in order
+
+
+@dataclass
+class BM25:
+    """BM25 scores of a bag of terms over a fixed collection of term lists."""
+
+    size: int
+    postings: dict[str, tuple[IntArray, FloatArray]] = field(default_factory=dict)
+    idf: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, collection: Sequence[Sequence[str]]) -> BM25:
+        """Index ``collection`` (one list of terms per unit)."""
+        size = len(collection)
+        lengths = np.array([len(terms) for terms in collection], dtype=np.float64)
+        average = float(lengths.mean()) if size and lengths.sum() else 1.0
+        norms = BM25_K1 * (1 - BM25_B + BM25_B * lengths / average)
+        ids: dict[str, list[int]] = defaultdict(list)
+        tfs: dict[str, list[float]] = defaultdict(list)
+        for unit, terms in enumerate(collection):
+            for term, count in Counter(terms).items():
+                ids[term].append(unit)
+                tfs[term].append(count)
+        index = cls(size)
+        for term, units in ids.items():
+            unit_array = np.array(units, dtype=np.int64)
+            tf = np.array(tfs[term], dtype=np.float64)
+            df = len(units)
+            # The +1 inside the log keeps idf positive for terms in more than half the units.
+            idf = math.log(1 + (size - df + 0.5) / (df + 0.5))
+            index.idf[term] = idf
+            weights = idf * tf * (BM25_K1 + 1) / (tf + norms[unit_array])
+            index.postings[term] = (unit_array, weights)
+        return index
+
+    def scores(self, terms: dict[str, float]) -> FloatArray:
+        """BM25 score of every unit for ``terms`` (term -> query weight)."""
+        total = np.zeros(self.size, dtype=np.float64)
+        for term, weight in terms.items():
+            posting = self.postings.get(term)
+            if posting is not None:
+                units, weights = posting
+                total[units] += weight * weights
+        return total
+
+
+class KnowledgeIndex:
+    """Everything the matcher needs about a set of documents, built once per knowledge version."""
+
+    def __init__(self, documents: Sequence[Document]) -> None:
+        """Analyse and index ``documents``."""
+        self.documents: tuple[Document, ...] = tuple(documents)
+        self.sentences: list[IndexedSentence] = []
+        self.paragraph_keys: list[tuple[int, int]] = []  # (doc position, paragraph number)
+        self.paragraph_sentences: list[range] = []
+        paragraph_terms: list[list[str]] = []
+        for doc_pos, document in enumerate(self.documents):
+            for paragraph in document.paragraphs:
+                para_pos = len(self.paragraph_keys)
+                self.paragraph_keys.append((doc_pos, paragraph.number))
+                first = len(self.sentences)
+                terms_here: list[str] = []
+                for sentence in paragraph.sentences:
+                    tokens = tokenize(sentence.text)
+                    terms = content_terms(tokens)
+                    terms_here.extend(terms)
+                    self.sentences.append(IndexedSentence(doc_pos, para_pos, sentence, tuple(tokens), tuple(terms)))
+                self.paragraph_sentences.append(range(first, len(self.sentences)))
+                paragraph_terms.append(terms_here)
+        self.sentence_bm25 = BM25.build([s.terms for s in self.sentences])
+        self.paragraph_bm25 = BM25.build(paragraph_terms)
+        self.sentence_paragraph: IntArray = np.array([s.paragraph for s in self.sentences], dtype=np.int64)
+        self.vocabulary: list[str] = sorted(self.sentence_bm25.idf)
+        self.surface_vocabulary: frozenset[str] = frozenset(t for s in self.sentences for t in s.tokens)
+        self._surface_list = sorted(self.surface_vocabulary)
+        # idf of a term absent from the knowledge base: rarer than any term it holds.
+        self.unseen_idf = math.log(1 + (len(self.sentences) + 0.5) / 0.5)
+
+    def idf(self, term: str) -> float:
+        """Sentence-level idf of ``term``; unseen terms get the highest idf there is."""
+        return self.sentence_bm25.idf.get(term, self.unseen_idf)
+
+    def correct_spelling(self, token: str) -> str | None:
+        """The knowledge base's word closest to an unknown ``token``, if it is plainly a typo."""
+        if len(token) < 5 or token.isdigit() or token in self.surface_vocabulary:
+            return None
+        limit = 1 if len(token) < 9 else 2
+        found = process.extractOne(
+            token, self._surface_list, scorer=Levenshtein.distance, score_cutoff=limit
+        )
+        if found is None:
+            return None
+        return str(found[0])

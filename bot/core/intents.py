@@ -1,0 +1,273 @@
+"""Curated intents: example questions with a cited answer or a fixed chit-chat reply.
+
+An intent file is YAML with a top-level ``intents`` list. Each intent has an ``id``, its
+``examples`` (questions as readers would ask them) and either ``quotes`` (text quoted from a
+document; each must occur verbatim in it) or ``reply`` (fixed text, for chit-chat)::
+
+    intents:
+      - id: tracking
+        document: esa-china-moon-cooperation
+        examples: ["Who tracked Chang'e-6?"]
+        quotes: ["Kourou station in French Guiana tracked the spacecraft"]
+      - id: greeting
+        examples: [hello, hi there]
+        reply: Hello! Ask me about my sources.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from rapidfuzz import fuzz, process
+
+from bot.core.documents import Document, Sentence
+from bot.core.errors import KnowledgeError, KnowledgeProblem
+from bot.core.questions import AnalysedQuestion, analyse_question
+from bot.core.text import fold
+
+__all__ = [
+    "Intent",
+    "IntentFile",
+    "IntentMatch",
+    "IntentMatcher",
+    "ResolvedIntent",
+    "parse_intent_file",
+    "resolve_intents",
+]
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+# A fuzzy score (0-100) at which a question counts as a rewording of an example.
+MINIMUM_INTENT_SCORE = 86.0
+
+
+class Intent(BaseModel):
+    """One curated intent as written in YAML."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: str
+    examples: list[str] = Field(min_length=1)
+    document: str | None = None
+    quotes: list[str] = Field(default_factory=list)
+    reply: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError("must be lower-case letters, digits, '-' or '_' (at most 64)")
+        return value
+
+    @field_validator("examples", "quotes")
+    @classmethod
+    def _no_blank_strings(cls, value: list[str]) -> list[str]:
+        if any(not item.strip() for item in value):
+            raise ValueError("must not contain empty strings")
+        return value
+
+    @model_validator(mode="after")
+    def _quotes_or_reply(self) -> Intent:
+        if bool(self.quotes) == bool(self.reply):
+            raise ValueError("needs either 'quotes' (cited answer) or 'reply' (chit-chat), not both")
+        return self
+
+
+class IntentFile(BaseModel):
+    """The top level of an intent file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    intents: list[Intent] = Field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedIntent:
+    """An intent whose quotes have been found in their documents."""
+
+    id: str
+    examples: tuple[str, ...]
+    citations: tuple[tuple[str, Sentence], ...]  # (document id, sentence), in quote order
+    reply: str | None
+    source: str
+
+    @property
+    def is_chitchat(self) -> bool:
+        """Whether this intent answers with fixed text rather than citations."""
+        return self.reply is not None
+
+
+def parse_intent_file(text: str, source: str) -> list[Intent]:
+    """Parse and validate one intent YAML file; errors name the file and the intent."""
+    try:
+        raw: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else ""
+        raise KnowledgeError([KnowledgeProblem(source, f"invalid YAML: {getattr(exc, 'problem', exc)}", where)]) from exc
+    if raw is None:
+        return []
+    if not isinstance(raw, dict):
+        raise KnowledgeError([KnowledgeProblem(source, "must be a mapping with an 'intents' list", "top level")])
+    try:
+        return IntentFile.model_validate(raw).intents
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = list(err["loc"])
+            where = "field '" + ".".join(str(p) for p in loc) + "'"
+            if len(loc) >= 2 and loc[0] == "intents" and isinstance(loc[1], int):
+                items = raw.get("intents") or []
+                item = items[loc[1]] if loc[1] < len(items) else None
+                name = item.get("id") if isinstance(item, dict) else None
+                rest = ".".join(str(p) for p in loc[2:])
+                where = f"intent {name!r}" if name else f"intent #{loc[1] + 1}"
+                if rest:
+                    where += f" field '{rest}'"
+            message = "is required" if err["type"] == "missing" else err["msg"].removeprefix("Value error, ")
+            problems.append(KnowledgeProblem(source, message, where))
+        raise KnowledgeError(problems) from exc
+
+
+def _fold_quotes(text: str) -> str:
+    # Same length as the input, so positions found in the folded text are positions in the original.
+    return text.translate(str.maketrans("\u2018\u2019\u201c\u201d\u2013\u2014", "''\"\"--"))
+
+
+def _find_quote(quote: str, documents: Sequence[Document]) -> tuple[Document, list[Sentence]] | None:
+    needle = _fold_quotes(quote)
+    for document in documents:
+        at = _fold_quotes(document.body).find(needle)
+        if at < 0:
+            continue
+        end = at + len(needle)
+        sentences = [s for s in document.sentences if s.start < end and s.end > at]
+        if sentences:
+            return document, sentences
+    return None
+
+
+def resolve_intents(intents: Sequence[tuple[Intent, str]], documents: Sequence[Document]) -> list[ResolvedIntent]:
+    """Find every quote of every (intent, source file) in the documents; collect every failure."""
+    by_id = {d.id: d for d in documents}
+    problems: list[KnowledgeProblem] = []
+    resolved: list[ResolvedIntent] = []
+    seen: dict[str, str] = {}
+    for intent, source in intents:
+        where = f"intent {intent.id!r}"
+        if intent.id in seen:
+            problems.append(KnowledgeProblem(source, f"id is already used in {seen[intent.id]}", where))
+            continue
+        seen[intent.id] = source
+        scope: list[Document] = list(documents)
+        if intent.document is not None:
+            if intent.document not in by_id:
+                known = ", ".join(sorted(by_id)) or "none"
+                problems.append(
+                    KnowledgeProblem(source, f"document {intent.document!r} does not exist (known: {known})", where)
+                )
+                continue
+            scope = [by_id[intent.document]]
+        citations: list[tuple[str, Sentence]] = []
+        for number, quote in enumerate(intent.quotes, 1):
+            found = _find_quote(quote, scope)
+            if found is None:
+                in_what = f"document {intent.document!r}" if intent.document else "any document"
+                problems.append(
+                    KnowledgeProblem(source, f"quote {number} is not found verbatim in {in_what}: {quote[:80]!r}", where)
+                )
+                continue
+            document, sentences = found
+            for sentence in sentences:
+                if (document.id, sentence) not in citations:
+                    citations.append((document.id, sentence))
+        resolved.append(ResolvedIntent(intent.id, tuple(intent.examples), tuple(citations), intent.reply, source))
+    if problems:
+        raise KnowledgeError(problems)
+    return resolved
+
+
+@dataclass(frozen=True, slots=True)
+class IntentMatch:
+    """An intent and how closely the question matched one of its examples (0-100)."""
+
+    intent: ResolvedIntent
+    score: float
+    example: str
+
+
+def _key(question: AnalysedQuestion) -> str:
+    return " ".join(question.tokens)
+
+
+class IntentMatcher:
+    """Fuzzy matching of questions against the examples of curated intents."""
+
+    def __init__(self, intents: Sequence[ResolvedIntent]) -> None:
+        """Prepare the example questions of ``intents`` for matching."""
+        self.intents = tuple(intents)
+        self._examples: list[tuple[ResolvedIntent, str, AnalysedQuestion]] = []
+        for intent in self.intents:
+            for example in intent.examples:
+                self._examples.append((intent, example, analyse_question(example)))
+        self._keys = [_key(analysed) for _, _, analysed in self._examples]
+
+    def best(self, question: AnalysedQuestion, vocabulary: frozenset[str]) -> IntentMatch | None:
+        """The intent whose example best matches ``question``, if one plainly does.
+
+        A close string match is not enough when the question names something the example does
+        not (another number, another name) or flips its negation: "When did Chang'e-5 launch?"
+        must not take the answer to "When did Chang'e-6 launch?".
+        """
+        if not self._keys:
+            return None
+        key = _key(question)
+        found = process.extract(key, self._keys, scorer=fuzz.ratio, limit=5, score_cutoff=60)
+        found += process.extract(key, self._keys, scorer=fuzz.token_sort_ratio, limit=5, score_cutoff=60)
+        for _, score, position in sorted(found, key=lambda f: (-f[1], f[2])):
+            intent, example, analysed = self._examples[position]
+            if score < MINIMUM_INTENT_SCORE and not intent.is_chitchat:
+                break
+            if intent.is_chitchat and score < MINIMUM_INTENT_SCORE + 4:
+                continue
+            if analysed.negated != question.negated:
+                continue
+            if _names_something_else(question, analysed, intent, vocabulary):
+                continue
+            return IntentMatch(intent, float(score), example)
+        return None
+
+    def suggestions(self, question: str, limit: int = 3) -> list[str]:
+        """Example questions close to ``question``, one per intent, best first."""
+        if not self._keys:
+            return []
+        key = " ".join(analyse_question(question).tokens)
+        picked: list[str] = []
+        used: set[str] = set()
+        ranked = process.extract(key, self._keys, scorer=fuzz.token_set_ratio, limit=len(self._keys))
+        for _, _score, position in sorted(ranked, key=lambda f: (-f[1], f[2])):
+            intent, example, _ = self._examples[position]
+            if intent.is_chitchat or intent.id in used:
+                continue
+            used.add(intent.id)
+            picked.append(example)
+            if len(picked) == limit:
+                break
+        return picked
+
+
+def _names_something_else(
+    question: AnalysedQuestion, example: AnalysedQuestion, intent: ResolvedIntent, vocabulary: frozenset[str]
+) -> bool:
+    cited = " ".join(fold(s.text) for _, s in intent.citations)
+    for token in question.tokens:
+        if token in example.tokens or token in cited:
+            continue
+        # A number, a numbered name or a word the knowledge base has never seen changes the subject.
+        if any(ch.isdigit() for ch in token) or (len(token) > 3 and token not in vocabulary):
+            return True
+    return False

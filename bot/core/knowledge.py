@@ -1,0 +1,131 @@
+"""A knowledge base: documents and intents, validated together and indexed once.
+
+A :class:`KnowledgeBase` is immutable. Changing knowledge means building a new one and
+swapping it in (see :class:`~bot.core.service.QAService`), so a failed load never disturbs
+the knowledge being served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.core.documents import Document, parse_document, slugify
+from bot.core.errors import KnowledgeError, KnowledgeProblem
+from bot.core.index import KnowledgeIndex
+from bot.core.intents import Intent, IntentMatcher, ResolvedIntent, parse_intent_file, resolve_intents
+
+__all__ = [
+    "DOCUMENT_SUFFIXES",
+    "ENGINE_VERSION",
+    "INTENT_SUFFIXES",
+    "KnowledgeBase",
+    "KnowledgeFiles",
+    "build_knowledge",
+    "load_knowledge_dir",
+    "read_knowledge_dir",
+]
+
+DOCUMENT_SUFFIXES = (".md", ".markdown")
+INTENT_SUFFIXES = (".yaml", ".yml")
+# Part of every knowledge version: answers change when the engine does, not only the files.
+ENGINE_VERSION = "1"
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeFiles:
+    """The parsed, not yet cross-checked, contents of a knowledge folder."""
+
+    documents: tuple[Document, ...]
+    intents: tuple[tuple[Intent, str], ...]  # (intent, source file)
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Validated documents and intents with their search structures."""
+
+    documents: tuple[Document, ...]
+    intents: tuple[ResolvedIntent, ...]
+    index: KnowledgeIndex
+    matcher: IntentMatcher
+    version: str
+
+    def document(self, doc_id: str) -> Document | None:
+        """The document with id ``doc_id``, if there is one."""
+        return next((d for d in self.documents if d.id == doc_id), None)
+
+    @property
+    def sentence_count(self) -> int:
+        """How many sentences the documents hold."""
+        return len(self.index.sentences)
+
+
+def _version(documents: Sequence[Document], intents: Sequence[tuple[Intent, str]]) -> str:
+    digest = hashlib.sha256(f"engine {ENGINE_VERSION}\n".encode())
+    for document in sorted(documents, key=lambda d: d.id):
+        digest.update(f"doc {document.id} {document.content_hash}\n".encode())
+    for intent, _ in sorted(intents, key=lambda pair: pair[0].id):
+        digest.update(f"intent {json.dumps(intent.model_dump(), sort_keys=True)}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def build_knowledge(documents: Sequence[Document], intents: Sequence[tuple[Intent, str]] = ()) -> KnowledgeBase:
+    """Cross-check and index ``documents`` and ``intents``; raises :class:`KnowledgeError`."""
+    problems: list[KnowledgeProblem] = []
+    seen: dict[str, str] = {}
+    for document in documents:
+        if document.id in seen:
+            problems.append(
+                KnowledgeProblem(document.source, f"document id {document.id!r} is also used by {seen[document.id]}")
+            )
+        seen.setdefault(document.id, document.source)
+    if problems:
+        raise KnowledgeError(problems)
+    resolved = resolve_intents(intents, documents)
+    return KnowledgeBase(
+        tuple(documents), tuple(resolved), KnowledgeIndex(documents), IntentMatcher(resolved), _version(documents, intents)
+    )
+
+
+def read_knowledge_dir(directory: Path) -> KnowledgeFiles:
+    """Parse every document and intent file under ``directory``, collecting every problem."""
+    if not directory.is_dir():
+        raise KnowledgeError([KnowledgeProblem(str(directory), "is not a folder")])
+    documents: list[Document] = []
+    intents: list[tuple[Intent, str]] = []
+    problems: list[KnowledgeProblem] = []
+    files = sorted(
+        p for p in directory.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.parts[-1:])
+    )
+    for path in files:
+        suffix = path.suffix.lower()
+        if suffix not in DOCUMENT_SUFFIXES + INTENT_SUFFIXES:
+            continue
+        source = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            problems.append(KnowledgeProblem(source, f"is not UTF-8 text (byte {exc.start})"))
+            continue
+        except OSError as exc:
+            problems.append(KnowledgeProblem(source, f"cannot be read: {exc.strerror}"))
+            continue
+        try:
+            if suffix in DOCUMENT_SUFFIXES:
+                documents.append(parse_document(text, source, doc_id=slugify(path.stem)))
+            else:
+                intents.extend((intent, source) for intent in parse_intent_file(text, source))
+        except KnowledgeError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise KnowledgeError(problems)
+    return KnowledgeFiles(tuple(documents), tuple(intents))
+
+
+def load_knowledge_dir(directory: Path) -> KnowledgeBase:
+    """Read, validate and index the knowledge folder ``directory``."""
+    files = read_knowledge_dir(directory)
+    return build_knowledge(files.documents, files.intents)

@@ -1,0 +1,192 @@
+"""The one entry point every front calls: :meth:`QAService.ask`.
+
+It validates the question, tries curated intents, searches every sentence, decides whether
+the best candidate really answers the question, and returns an :class:`Answer` that quotes
+the knowledge base verbatim or declines with suggestions.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+from bot.core.answers import Answer, Citation, Reason
+from bot.core.documents import Sentence
+from bot.core.errors import QuestionError
+from bot.core.intents import IntentMatch
+from bot.core.knowledge import KnowledgeBase
+from bot.core.questions import AnalysedQuestion, AnswerType, analyse_question, sentence_answer_types
+from bot.core.ranking import Candidate, QueryTerms, query_terms, rank_candidates
+
+__all__ = ["MAX_QUESTION_CHARS", "MINIMUM_CONFIDENCE", "QAService"]
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 500
+# Below this confidence the service declines rather than cite a sentence that may not answer.
+MINIMUM_CONFIDENCE = 0.5
+MAX_CITATIONS = 3
+# A further sentence is cited only when it scores close to the best one...
+SUPPORTING_SCORE_RATIO = 0.8
+# ...and adds words the question and the earlier citations do not already have.
+SUPPORTING_MIN_NEW_TERMS = 2
+
+# Logistic model of "the best candidate answers the question", over the candidate's features.
+CONFIDENCE_WEIGHTS: dict[str, float] = {
+    "bias": -3.0,
+    "coverage": 3.0,
+    "window_coverage": 2.0,
+    "type_miss": -1.5,
+    "unknown_share": -4.0,
+    "margin": 1.0,
+}
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+class QAService:
+    """Answers questions from a :class:`KnowledgeBase` that can be swapped atomically."""
+
+    def __init__(
+        self,
+        knowledge: KnowledgeBase,
+        *,
+        minimum_confidence: float = MINIMUM_CONFIDENCE,
+        max_question_chars: int = MAX_QUESTION_CHARS,
+    ) -> None:
+        """Serve ``knowledge``; declines below ``minimum_confidence``."""
+        self._knowledge = knowledge
+        self.minimum_confidence = minimum_confidence
+        self.max_question_chars = max_question_chars
+
+    @property
+    def knowledge(self) -> KnowledgeBase:
+        """The knowledge base being served now."""
+        return self._knowledge
+
+    def swap(self, knowledge: KnowledgeBase) -> KnowledgeBase:
+        """Serve ``knowledge`` from now on; returns the one it replaces.
+
+        One reference assignment: a question being answered keeps the knowledge it started with.
+        """
+        previous, self._knowledge = self._knowledge, knowledge
+        return previous
+
+    def validate(self, question: str) -> str:
+        """The question stripped of surrounding blanks; raises :class:`QuestionError` if unusable."""
+        cleaned = question.strip()
+        if not cleaned:
+            raise QuestionError("Please ask a question: the message is empty.")
+        if len(cleaned) > self.max_question_chars:
+            raise QuestionError(
+                f"That question is {len(cleaned)} characters long; please keep it under "
+                f"{self.max_question_chars + 1}."
+            )
+        return cleaned
+
+    def ask(self, question: str) -> Answer:
+        """Answer ``question`` from the current knowledge, or decline with suggestions."""
+        started = time.perf_counter()
+        text = self.validate(question)
+        knowledge = self._knowledge  # one snapshot for the whole answer
+        answer = self._answer(knowledge, text)
+        log.debug(
+            "answered=%s reason=%s confidence=%.3f in %.2f ms",
+            answer.answered,
+            answer.reason.value,
+            answer.confidence,
+            1000 * (time.perf_counter() - started),
+        )
+        return answer
+
+    def _answer(self, knowledge: KnowledgeBase, text: str) -> Answer:
+        version = knowledge.version
+        analysed = analyse_question(text)
+        index = knowledge.index
+        match = knowledge.matcher.best(analysed, index.surface_vocabulary)
+        if match is not None and match.intent.is_chitchat:
+            return Answer(text, True, match.score / 100, Reason.CHITCHAT, intent=match.intent.id,
+                          reply=match.intent.reply, knowledge_version=version)
+        if not knowledge.documents:
+            return Answer(text, False, 0.0, Reason.EMPTY_KNOWLEDGE, knowledge_version=version)
+        terms = query_terms(index, analysed)
+        candidates = rank_candidates(index, analysed, terms)
+        confidence, debug = self._confidence(knowledge, analysed, terms, candidates)
+        if match is not None:
+            intent_confidence = match.score / 100
+            if intent_confidence >= confidence:
+                return self._intent_answer(knowledge, text, match, intent_confidence)
+        if not candidates:
+            return self._decline(knowledge, text, Reason.NO_MATCH, 0.0, debug)
+        if confidence < self.minimum_confidence:
+            reason = Reason.UNKNOWN_TERMS if debug.get("unknown_share", 0.0) >= 0.5 else Reason.LOW_CONFIDENCE
+            return self._decline(knowledge, text, reason, confidence, debug)
+        chosen = self._supporting(knowledge, analysed, terms, candidates)
+        citations = tuple(self._citation(knowledge, index.sentences[c.sentence].doc, index.sentences[c.sentence].sentence)
+                          for c in chosen)
+        return Answer(text, True, confidence, Reason.RETRIEVAL, citations, knowledge_version=version, debug=debug)
+
+    def _confidence(
+        self, knowledge: KnowledgeBase, question: AnalysedQuestion, terms: QueryTerms, candidates: list[Candidate]
+    ) -> tuple[float, dict[str, float]]:
+        index = knowledge.index
+        total = terms.total_idf
+        unknown = sum(terms.idf[t] * w for t, w in terms.weights.items() if t not in index.sentence_bm25.idf)
+        features: dict[str, float] = {"bias": 1.0, "unknown_share": unknown / total if terms.weights else 1.0}
+        if not candidates:
+            return 0.0, features
+        best = candidates[0]
+        features["coverage"] = best.features["coverage"]
+        features["window_coverage"] = best.features["window_coverage"]
+        features["type_miss"] = best.features["type_miss"]
+        second = candidates[1].score if len(candidates) > 1 else 0.0
+        features["margin"] = min(1.0, (best.score - second) / max(best.score, 1e-9))
+        logit = sum(CONFIDENCE_WEIGHTS[name] * value for name, value in features.items())
+        return _sigmoid(logit), features
+
+    def _supporting(
+        self, knowledge: KnowledgeBase, question: AnalysedQuestion, terms: QueryTerms, candidates: list[Candidate]
+    ) -> list[Candidate]:
+        index = knowledge.index
+        chosen = [candidates[0]]
+        seen = set(index.sentences[candidates[0].sentence].terms) | set(terms.weights)
+        for candidate in candidates[1:]:
+            if len(chosen) == MAX_CITATIONS:
+                break
+            if candidate.score < SUPPORTING_SCORE_RATIO * candidates[0].score:
+                break
+            indexed = index.sentences[candidate.sentence]
+            if question.answer_type is not AnswerType.ANY and question.answer_type not in sentence_answer_types(
+                indexed.sentence.text
+            ):
+                continue
+            if len(set(indexed.terms) - seen) < SUPPORTING_MIN_NEW_TERMS:
+                continue
+            chosen.append(candidate)
+            seen.update(indexed.terms)
+        return chosen
+
+    def _intent_answer(self, knowledge: KnowledgeBase, text: str, match: IntentMatch, confidence: float) -> Answer:
+        positions = {d.id: i for i, d in enumerate(knowledge.documents)}
+        citations = tuple(
+            self._citation(knowledge, positions[doc_id], sentence) for doc_id, sentence in match.intent.citations
+        )
+        return Answer(text, True, confidence, Reason.INTENT, citations[:MAX_CITATIONS], intent=match.intent.id,
+                      knowledge_version=knowledge.version)
+
+    @staticmethod
+    def _citation(knowledge: KnowledgeBase, doc_position: int, sentence: Sentence) -> Citation:
+        document = knowledge.documents[doc_position]
+        meta = document.meta
+        return Citation(document.id, meta.title, meta.url, meta.published, sentence.paragraph, sentence.text,
+                        sentence.start, sentence.end)
+
+    def _decline(
+        self, knowledge: KnowledgeBase, text: str, reason: Reason, confidence: float, debug: dict[str, float]
+    ) -> Answer:
+        suggestions = tuple(knowledge.matcher.suggestions(text))
+        return Answer(text, False, confidence, reason, suggestions=suggestions,
+                      knowledge_version=knowledge.version, debug=debug)

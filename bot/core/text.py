@@ -1,0 +1,115 @@
+"""Text normalization and tokenization shared by indexing and matching.
+
+Both sides of every comparison go through the same functions, so "Chang'e-6",
+"Chang’e 6", "change6" and "CHANGE-6" all become the token ``change6``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+
+__all__ = [
+    "STOP_WORDS",
+    "content_terms",
+    "fold",
+    "stem",
+    "tokenize",
+]
+
+# Curly quotes, primes and look-alikes fold to ASCII so that typing style never matters.
+_QUOTE_TABLE = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u02bc": "'",
+        "\uff07": "'",
+        "`": "'",
+        "\u00b4": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\uff02": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": " - ",
+        "\u2212": "-",
+    }
+)
+
+# A number keeps its inner separators (1,000 and 3.5 are one token); a word its apostrophes.
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*(?:[a-z]+)?|[a-z0-9]+(?:'[a-z]+)*")
+# An alphabetic name followed by a short number: "chang'e-6", "chang'e 6", "change6", "apollo 11".
+# Month names are left alone: "May 3" must still match a question about May.
+_NAME_NUMBER = re.compile(
+    r"\b(?!(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*[\s-]?\d)"
+    r"([a-z][a-z']*[a-z])[\s-]?(\d{1,3})\b(?![.,]\d)"
+)
+
+STOP_WORDS: frozenset[str] = frozenset(
+    """
+    a about above after again against all also am an and any are aren't as at be because been
+    before being below between both but by can could couldn't did didn't do does doesn't doing
+    don't down during each few for from further had hadn't has hasn't have haven't having he her
+    here hers herself him himself his how i if in into is isn't it it's its itself just let's me
+    more most my myself no nor not of off on once only or other ought our ours ourselves out over
+    own same she should shouldn't so some such than that that's the their theirs them themselves
+    then there there's these they this those through to too under until up very was wasn't we
+    were weren't what what's when where where's which while who who's whom why why's will with
+    won't would wouldn't you your yours yourself yourselves
+    s t d ll m re ve etc e g i.e eg ie
+    tell please know called name named
+    """.split()
+)
+
+_stemmer = Stemmer.Stemmer("english")
+
+
+def fold(text: str) -> str:
+    """Lower-case ``text``, strip accents and fold quotes and dashes to ASCII."""
+    text = text.translate(_QUOTE_TABLE)
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return stripped.casefold()
+
+
+def _join_name_numbers(folded: str) -> str:
+    return _NAME_NUMBER.sub(lambda m: m.group(1).replace("'", "") + m.group(2), folded)
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """The Snowball stem of one folded word (cached: vocabularies are small, lookups many)."""
+    stemmed: str = _stemmer.stemWord(word)
+    return stemmed
+
+
+def tokenize(text: str) -> list[str]:
+    """Folded surface tokens of ``text`` in order; apostrophes inside words dropped, possessives cut."""
+    folded = _join_name_numbers(fold(text))
+    tokens: list[str] = []
+    for match in _TOKEN.finditer(folded):
+        token = match.group()
+        if token.endswith("'s"):
+            token = token[:-2]
+        token = token.replace("'", "")
+        if token[0].isdigit():
+            token = token.replace(",", "")
+        if token:
+            tokens.append(token)
+    return tokens
+
+
+def content_terms(tokens: list[str]) -> list[str]:
+    """Stemmed tokens with stop words removed, in order (duplicates kept)."""
+    return [stem(t) for t in tokens if t not in STOP_WORDS]
