@@ -17,6 +17,17 @@ class Settings(BaseSettings):
 
     knowledge_dir: Path = Path("knowledge")
     database_path: Path = Path("data/citebot.sqlite3")
-    minimum_confidence: float = Field(0.5, ge=0.0, le=1.0)
+    minimum_confidence: float = Field(0.1, ge=0.0, le=1.0)
     max_question_chars: int = Field(500, ge=1, le=4000)
     log_level: str = "INFO"
+
+    # Discord front (`python -m bot discord`); `.env.example` explains each one.
+    discord_token: SecretStr | None = None
+    dev_guild_id: int | None = None
+    message_content_intent: bool = False
+    cooldown_seconds: float = Field(5.0, ge=0.0)
+    shard_count: int | None = Field(None, ge=1)
+    shard_ids: list[int] | None = None
+    # For tests only: point discord.py at a loopback fake Discord API instead of discord.com.
+    discord_api_base: str | None = None
+    discord_gateway_url: str | None = None
