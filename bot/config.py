@@ -25,8 +25,8 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = None
     dev_guild_id: int | None = None
     message_content_intent: bool = False
-    cooldown_seconds: float = Field(5.0, ge=0.0)
-    shard_count: int | None = Field(None, ge=1)
+    cooldown_seconds: float = Field(default=5.0, ge=0.0)
+    shard_count: int | None = Field(default=None, ge=1)
     shard_ids: list[int] | None = None
     # For tests only: point discord.py at a loopback fake Discord API instead of discord.com.
     discord_api_base: str | None = None
