@@ -165,6 +165,12 @@ def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _cmd_discord(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.discord_front.run import run  # imports discord: only for this command
+
+    return run(settings)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = argparse.ArgumentParser(prog="citebot", description="Answers questions with cited, verbatim sentences.")
@@ -192,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("-v", "--verbose", action="store_true", help="list the questions missed")
     knowledge_option(ev)
     ev.set_defaults(handler=_cmd_eval)
+
+    bot = commands.add_parser("discord", help="run the Discord bot (needs DISCORD_TOKEN)")
+    bot.set_defaults(handler=_cmd_discord)
     return parser
 
 

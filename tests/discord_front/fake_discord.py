@@ -554,6 +554,7 @@ def interaction_payload(
         "locale": "en-US",
         "app_permissions": ALL_PERMISSIONS,
         "entitlements": [],
+        "attachment_size_limit": 10 * 1024 * 1024,
         "authorizing_integration_owners": {"0": str(guild_id)} if guild_id else {"1": invoker["id"]},
         "context": 0 if guild_id else 1,
     }

@@ -1,0 +1,1 @@
+"""The Discord front: ``python -m bot discord`` (see ``run.py``)."""
