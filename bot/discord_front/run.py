@@ -67,27 +67,25 @@ async def _serve(settings: Settings, token: str) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):  # Windows has no add_signal_handler
             loop.add_signal_handler(sig, on_signal, sig.name)
+    failure = None
     try:
         async with bot:
             await bot.start(token, reconnect=True)
     except discord.LoginFailure:
-        print(
-            "citebot: Discord rejected DISCORD_TOKEN; copy the bot token again from the developer portal.",
-            file=sys.stderr,
-        )
-        return EXIT_ERROR
+        failure = "Discord rejected DISCORD_TOKEN; copy the bot token again from the developer portal."
     except discord.PrivilegedIntentsRequired:
-        print(
-            "citebot: MESSAGE_CONTENT_INTENT is on but the Message Content intent is not enabled for this "
-            "application in the developer portal.",
-            file=sys.stderr,
+        failure = (
+            "MESSAGE_CONTENT_INTENT is on but the Message Content intent is not enabled for this "
+            "application in the developer portal."
         )
-        return EXIT_ERROR
     finally:
         if stopping is not None:
             await stopping
         await app.close()
         log.info("stopped")
+    if failure is not None:
+        print(f"citebot: {failure}", file=sys.stderr)
+        return EXIT_ERROR
     return EXIT_OK
 
 
