@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     cooldown_seconds: float = Field(default=5.0, ge=0.0)
     shard_count: int | None = Field(default=None, ge=1)
     shard_ids: list[int] | None = None
+    # A file the bot touches every 30 s while connected; Docker's HEALTHCHECK reads its age.
+    health_file: Path | None = None
     # For tests only: point discord.py at a loopback fake Discord API instead of discord.com.
     discord_api_base: str | None = None
     discord_gateway_url: str | None = None

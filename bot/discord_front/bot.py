@@ -7,8 +7,10 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import time
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -17,6 +19,7 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.core.errors import CitebotError, QuestionError
+from bot.discord_front.health import HEALTH_INTERVAL_SECONDS
 from bot.discord_front.render import RenderedAnswer, clean_question, render_answer
 from bot.discord_front.views import DYNAMIC_ITEMS, build_view
 from bot.runtime import AskResult, Citebot
@@ -103,6 +106,7 @@ class CitebotBot(commands.Bot):
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._health_task: asyncio.Task[None] | None = None
 
     # -- start-up ---------------------------------------------------------------------------------
     async def setup_hook(self) -> None:
@@ -111,6 +115,17 @@ class CitebotBot(commands.Bot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands(force=False)
+        if self.settings.health_file is not None:
+            self._health_task = asyncio.create_task(self._touch_health_file(self.settings.health_file))
+
+    async def _touch_health_file(self, path: Path) -> None:
+        # Touched only while connected: a hung or disconnected bot lets it go stale.
+        await self.wait_until_ready()
+        await asyncio.to_thread(path.touch)
+        while not self.is_closed():
+            await asyncio.sleep(HEALTH_INTERVAL_SECONDS)
+            if self.is_ready() and math.isfinite(self.latency):  # latency: heartbeats are acknowledged
+                await asyncio.to_thread(path.touch)
 
     def _target_guild(self) -> discord.Object | None:
         return discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
@@ -148,6 +163,12 @@ class CitebotBot(commands.Bot):
             f"to guild {guild.id}" if guild else "globally",
         )
         return len(synced)
+
+    async def close(self) -> None:
+        """Stop the health file task, then disconnect."""
+        if self._health_task is not None:
+            self._health_task.cancel()
+        await super().close()
 
     async def on_ready(self) -> None:
         """Log who we are once connected."""
@@ -310,14 +331,3 @@ def create_bot(app: Citebot, settings: Settings) -> CitebotBot:
             app, settings, shard_count=settings.shard_count, shard_ids=settings.shard_ids
         )
     return CitebotBot(app, settings)
-
-
-def spawn(coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-    """Schedule ``coro`` (kept referenced until done)."""
-    task = asyncio.ensure_future(coro)
-    _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
-    return task
-
-
-_tasks: set[asyncio.Task[Any]] = set()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,7 +58,7 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def bot(fake: FakeDiscord, root: Path) -> Iterator[BotProcess]:
-    process = start_bot(fake, root)
+    process = start_bot(fake, root, HEALTH_FILE=str(root / "health"))
     yield process
     assert process.stop() == 0, process.output()
     assert TOKEN not in process.output()
@@ -249,3 +251,17 @@ def test_kb_reload_by_an_admin_applies_and_a_broken_file_keeps_the_old_answers(
     assert QUOTED in ask(fake, QUESTION)["embeds"][0]["description"]
     assert "water ice" in ask(fake, "Where was water ice found?")["embeds"][0]["description"]
     (root / "knowledge" / "broken.md").unlink()
+
+
+def test_the_health_file_is_touched_while_connected(bot: BotProcess, root: Path) -> None:
+    deadline = time.monotonic() + 15
+    while not (root / "health").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    check = subprocess.run(
+        [sys.executable, "-m", "bot.discord_front.health", str(root / "health")], check=False
+    )
+    assert check.returncode == 0
+    stale = subprocess.run(
+        [sys.executable, "-m", "bot.discord_front.health", str(root / "missing")], check=False
+    )
+    assert stale.returncode == 1

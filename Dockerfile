@@ -1,0 +1,44 @@
+# syntax=docker/dockerfile:1
+# citebot: the Discord bot. Build: docker build -t citebot .
+# Run:   docker run -d --env-file .env -v citebot-data:/data citebot
+
+# -- Stage 1: dependencies (and the package) in a virtual environment ---------------------------
+FROM python:3.11-slim AS builder
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/venv
+ENV PATH="/opt/venv/bin:$PATH"
+WORKDIR /src
+# Dependencies first, from pyproject.toml alone, so this layer is cached until they change.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > requirements.txt \
+    && pip install -r requirements.txt
+# Then the package itself, without resolving dependencies again.
+COPY README.md ./
+COPY bot ./bot
+RUN pip install --no-deps .
+
+# -- Stage 2: runtime -------------------------------------------------------------------------
+FROM python:3.11-slim
+ENV PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PATH="/opt/venv/bin:$PATH" \
+    KNOWLEDGE_DIR=/app/knowledge \
+    DATABASE_PATH=/data/citebot.sqlite3 \
+    HEALTH_FILE=/tmp/citebot.health
+RUN groupadd --gid 10001 citebot \
+    && useradd --create-home --uid 10001 --gid 10001 citebot \
+    && mkdir /data \
+    && chown citebot:citebot /data
+COPY --from=builder /opt/venv /opt/venv
+WORKDIR /app
+# The knowledge is imported into the database on the first start; /kb reload reads it again.
+COPY --chown=10001:10001 knowledge ./knowledge
+USER 10001:10001
+VOLUME ["/data"]
+# Healthy while the bot is connected to Discord: it touches HEALTH_FILE every 30 s then.
+HEALTHCHECK --interval=60s --timeout=10s --start-period=60s --retries=3 \
+    CMD ["python", "-m", "bot.discord_front.health", "/tmp/citebot.health"]
+# SIGTERM (docker stop) lets the answers in flight finish and closes the database.
+STOPSIGNAL SIGTERM
+CMD ["python", "-m", "bot", "discord"]
