@@ -25,6 +25,7 @@ GUILD_ID = 710000000000000001
 CHANNEL_ID = 720000000000000001
 ANSWER_CHANNEL_ID = 720000000000000002
 DM_CHANNEL_ID = 720000000000000099
+ROLE_ID = 740000000000000001  # a role the guild has, without permissions
 TOKEN = "fake-token-ABC.123.xyz"
 ALL_PERMISSIONS = str((1 << 50) - 1)
 MEMBER_PERMISSIONS = str(0x400 | 0x800 | 0x10000 | 0x80000000)  # view, send, read history, use app commands
@@ -405,6 +406,7 @@ class FakeDiscord:
             "mentionable": False,
             "flags": 0,
         }
+        role = {**everyone, "id": str(ROLE_ID), "name": "kb admins", "permissions": "0", "position": 1}
         bot_member = {
             "user": BOT_USER,
             "roles": [],
@@ -423,7 +425,7 @@ class FakeDiscord:
             "members": [bot_member],
             "channels": channels,
             "threads": [],
-            "roles": [everyone],
+            "roles": [everyone, role],
             "emojis": [],
             "stickers": [],
             "features": [],

@@ -22,6 +22,7 @@ from tests.discord_front.fake_discord import (
     FakeDiscord,
     message_payload,
     option,
+    snowflake,
     subcommand,
     user,
 )
@@ -216,8 +217,10 @@ def test_sources_and_help(fake: FakeDiscord, bot: BotProcess) -> None:
     assert "/ask" in callback_of(fake, payload, mark)["data"]["content"]
 
 
-def kb(fake: FakeDiscord, sub: dict[str, Any], invoker: dict[str, Any], permissions: str) -> dict[str, Any]:
-    payload, mark = run_command(fake, "kb", [sub], invoker=invoker, permissions=permissions)
+def kb(
+    fake: FakeDiscord, sub: dict[str, Any], invoker: dict[str, Any], permissions: str, **kwargs: Any
+) -> dict[str, Any]:
+    payload, mark = run_command(fake, "kb", [sub], invoker=invoker, permissions=permissions, **kwargs)
     return response_message(fake, payload, mark) | {"_callback": callback_of(fake, payload, mark)}
 
 
@@ -265,3 +268,119 @@ def test_the_health_file_is_touched_while_connected(bot: BotProcess, root: Path)
         [sys.executable, "-m", "bot.discord_front.health", str(root / "missing")], check=False
     )
     assert stale.returncode == 1
+
+
+def test_a_suggestion_button_asks_its_question(fake: FakeDiscord, bot: BotProcess) -> None:
+    declined = ask(fake, "What is the capital of Peru?")
+    suggestion = next(i for i in custom_ids(declined) if i.startswith("citebot:ask:"))
+    body = click(fake, suggestion, declined, MEMBER)
+    assert body["type"] == 4 and not body["data"].get("flags", 0) & EPHEMERAL
+    assert_no_pings(body["data"])
+    assert body["data"].get("embeds") or body["data"].get("content")
+
+
+def test_kb_unanswered_lists_declined_questions_newest_first(fake: FakeDiscord, bot: BotProcess) -> None:
+    ask(fake, "Who painted the Mona Lisa?")
+    shown = kb(fake, subcommand("unanswered"), ADMIN, ADMIN_PERMISSIONS)
+    assert shown["_callback"]["data"]["flags"] & EPHEMERAL
+    lines = shown["content"].splitlines()
+    assert "Who painted the Mona Lisa?" in lines[1]
+    assert any("capital of Peru" in line for line in lines[2:])
+
+
+def test_kb_stats_counts_questions(fake: FakeDiscord, bot: BotProcess) -> None:
+    shown = kb(fake, subcommand("stats"), ADMIN, ADMIN_PERMISSIONS)
+    assert "questions" in shown["content"] and "answered" in shown["content"]
+
+
+def test_answer_channels_and_the_admin_role(fake: FakeDiscord, bot: BotProcess) -> None:
+    from tests.discord_front.fake_discord import ANSWER_CHANNEL_ID, MEMBER_PERMISSIONS, ROLE_ID
+
+    channel = {
+        "id": str(ANSWER_CHANNEL_ID),
+        "type": 0,
+        "name": "answers",
+        "guild_id": str(GUILD_ID),
+        "permissions": ADMIN_PERMISSIONS,
+        "position": 1,
+        "parent_id": None,
+        "nsfw": False,
+    }
+
+    added = kb(
+        fake,
+        subcommand(
+            "channel", [subcommand("add", [option("channel", str(ANSWER_CHANNEL_ID), 7)])], group=True
+        ),
+        ADMIN,
+        ADMIN_PERMISSIONS,
+        data_extra={"resolved": {"channels": {str(ANSWER_CHANNEL_ID): channel}}},
+    )
+    assert f"<#{ANSWER_CHANNEL_ID}>" in added["content"]
+    mark = fake.mark()
+    fake.dispatch("MESSAGE_CREATE", message_payload(QUESTION, author=MEMBER, channel_id=ANSWER_CHANNEL_ID))
+    reply = fake.wait_request("POST", f"/channels/{ANSWER_CHANNEL_ID}/messages", since=mark)
+    assert QUOTED in reply.body["embeds"][0]["description"]
+
+    role_id = ROLE_ID
+    listing = subcommand("channel", [subcommand("list")], group=True)
+    assert kb(fake, listing, MEMBER, MEMBER_PERMISSIONS)["content"].startswith("Sorry")
+    role = {
+        "id": str(role_id),
+        "name": "kb admins",
+        "permissions": "0",
+        "position": 1,
+        "color": 0,
+        "hoist": False,
+        "managed": False,
+        "mentionable": False,
+        "flags": 0,
+    }
+    set_role = kb(
+        fake,
+        subcommand("adminrole", [option("role", str(role_id), 8)]),
+        ADMIN,
+        ADMIN_PERMISSIONS,
+        data_extra={"resolved": {"roles": {str(role_id): role}}},
+    )
+    assert "may now use /kb" in set_role["content"]
+    payload, mark = run_command(
+        fake, "kb", [listing], invoker=MEMBER, permissions=MEMBER_PERMISSIONS, roles=[role_id]
+    )
+    assert str(ANSWER_CHANNEL_ID) in response_message(fake, payload, mark)["content"]
+
+
+def test_kb_add_and_remove_a_document(fake: FakeDiscord, bot: BotProcess) -> None:
+    fake.files["rovers.md"] = b"Yutu-2 is the rover that explores the far side of the moon since 2019.\n"
+    attachment_id = str(snowflake())
+    attachment = {
+        "id": attachment_id,
+        "filename": "rovers.md",
+        "size": 70,
+        "content_type": "text/markdown",
+        "url": f"{fake.base_url}/files/rovers.md",
+        "proxy_url": f"{fake.base_url}/files/rovers.md",
+    }
+    payload, mark = run_command(
+        fake,
+        "kb",
+        [
+            subcommand(
+                "add",
+                [
+                    option("file", attachment_id, 11),
+                    option("title", "Moon rovers"),
+                    option("url", "https://example.org/rovers"),
+                ],
+            )
+        ],
+        invoker=ADMIN,
+        permissions=ADMIN_PERMISSIONS,
+        data_extra={"resolved": {"attachments": {attachment_id: attachment}}},
+    )
+    added = response_message(fake, payload, mark)
+    assert "Added **Moon rovers**" in added["content"]
+    doc_id = added["content"].split("`")[1]
+    assert "Yutu-2" in ask(fake, "Which rover explores the far side of the moon?")["embeds"][0]["description"]
+    removed = kb(fake, subcommand("remove", [option("document", doc_id)]), ADMIN, ADMIN_PERMISSIONS)
+    assert removed["content"] == f"Removed `{doc_id}`."

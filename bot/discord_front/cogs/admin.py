@@ -253,6 +253,35 @@ class KnowledgeAdmin(commands.GroupCog, group_name="kb", group_description="Mana
         log.info("commands synced by guild=%s user=%s", interaction.guild_id, interaction.user.id)
         await interaction.followup.send(f"Registered {count} commands.", ephemeral=True)
 
+    @app_commands.command(name="adminrole")
+    @app_commands.describe(role="Members with this role may use /kb (leave empty to clear)")
+    async def adminrole(
+        self, interaction: discord.Interaction[CitebotBot], role: discord.Role | None = None
+    ) -> None:
+        """Set or clear the role whose members may use /kb besides Manage Server."""
+        assert interaction.guild_id is not None
+        await self.bot.app.set_admin_role(interaction.guild_id, role.id if role else None)
+        log.info(
+            "admin role guild=%s user=%s role=%s",
+            interaction.guild_id,
+            interaction.user.id,
+            role.id if role else None,
+        )
+        text = f"Members with {role.mention} may now use /kb." if role else "The admin role is cleared."
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(name="cooldown")
+    @app_commands.describe(seconds="Seconds a member waits between two questions (0: no limit)")
+    async def cooldown(
+        self, interaction: discord.Interaction[CitebotBot], seconds: app_commands.Range[float, 0, 3600]
+    ) -> None:
+        """Set this server's per-member question cooldown."""
+        assert interaction.guild_id is not None
+        await self.bot.app.set_cooldown(interaction.guild_id, seconds)
+        await interaction.response.send_message(
+            f"Members can ask a question every {seconds:g} seconds.", ephemeral=True
+        )
+
     @channel.command(name="add")
     @app_commands.describe(channel="A channel where I answer every message")
     async def channel_add(
