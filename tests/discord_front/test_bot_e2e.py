@@ -384,3 +384,14 @@ def test_kb_add_and_remove_a_document(fake: FakeDiscord, bot: BotProcess) -> Non
     assert "Yutu-2" in ask(fake, "Which rover explores the far side of the moon?")["embeds"][0]["description"]
     removed = kb(fake, subcommand("remove", [option("document", doc_id)]), ADMIN, ADMIN_PERMISSIONS)
     assert removed["content"] == f"Removed `{doc_id}`."
+
+
+def test_a_direct_message_is_answered(fake: FakeDiscord, bot: BotProcess) -> None:
+    from tests.discord_front.fake_discord import DM_CHANNEL_ID
+
+    mark = fake.mark()
+    fake.dispatch(
+        "MESSAGE_CREATE", message_payload(QUESTION, author=MEMBER, channel_id=DM_CHANNEL_ID, guild_id=None)
+    )
+    reply = fake.wait_request("POST", f"/channels/{DM_CHANNEL_ID}/messages", since=mark)
+    assert QUOTED in reply.body["embeds"][0]["description"]

@@ -117,3 +117,17 @@ def test_a_rejected_token_is_one_clear_line_and_never_logged(fake: FakeDiscord, 
     assert "citebot: Discord rejected DISCORD_TOKEN" in result.stderr.strip().splitlines()[-1]
     assert "Traceback" not in result.stderr
     assert secret not in result.stderr + result.stdout
+
+
+def test_a_sharded_bot_connects_its_shards_and_answers(fake: FakeDiscord, tmp_path: Path) -> None:
+    knowledge_copy(tmp_path)
+    bot = start_bot(fake, tmp_path, SHARD_COUNT="1", SHARD_IDS="[0]")
+    try:
+        identify = next(f for f in fake.gateway_frames if f["op"] == 2)
+        assert identify["d"]["shard"] == [0, 1]
+        payload, mark = run_command(
+            fake, "ask", [option("question", "When did Chang'e-6 launch?")], invoker=MEMBER
+        )
+        assert "launched May 3" in response_message(fake, payload, mark)["embeds"][0]["description"]
+    finally:
+        assert bot.stop() == 0, bot.output()
