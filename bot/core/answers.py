@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 __all__ = ["Answer", "Citation", "Reason"]
 
 
-class Reason(str, Enum):
+class Reason(StrEnum):
     """Why an answer came out the way it did (stable, machine-readable)."""
 
     INTENT = "intent"  # a curated intent matched
@@ -18,6 +18,7 @@ class Reason(str, Enum):
     CHITCHAT = "chitchat"  # greeting, thanks, help: a fixed reply
     LOW_CONFIDENCE = "low_confidence"  # the best candidate is not good enough
     UNKNOWN_TERMS = "unknown_terms"  # the question's key words are not in the knowledge base
+    MISSING_ANSWER_TYPE = "missing_answer_type"  # e.g. a "when" question and no date in the best sentence
     NO_MATCH = "no_match"  # nothing in the knowledge base matched at all
     EMPTY_KNOWLEDGE = "empty_knowledge"  # there are no documents to answer from
 

@@ -131,7 +131,7 @@ def _segmenter() -> Any:
 
 @lru_cache(maxsize=16384)
 def _sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
-    """pysbd sentences of one paragraph as (start, end) spans, whitespace excluded.
+    """Pysbd sentences of one paragraph as (start, end) spans, whitespace excluded.
 
     Cached by paragraph text: unchanged paragraphs are not re-split on reload.
     """
@@ -178,7 +178,9 @@ def _split_front_matter(text: str, source: str) -> tuple[dict[str, Any] | None, 
     if loaded is None:
         loaded = {}
     if not isinstance(loaded, dict):
-        raise KnowledgeError([KnowledgeProblem(source, "front matter must be a mapping of keys", "front matter")])
+        raise KnowledgeError(
+            [KnowledgeProblem(source, "front matter must be a mapping of keys", "front matter")]
+        )
     body_line = text.count("\n", 0, match.end()) + 1
     return loaded, text[match.end() :], body_line
 
@@ -208,6 +210,9 @@ def _paragraphs(body: str) -> tuple[Paragraph, ...]:
         cursor = block_start
         # A heading may sit directly above its paragraph without a blank line between them.
         for line in body[block_start:block_end].splitlines(keepends=True):
+            if not line.strip():
+                cursor += len(line)
+                continue
             heading = _HEADING.match(line.rstrip("\r\n"))
             if heading is None:
                 break

@@ -21,7 +21,9 @@ from bot.core.errors import KnowledgeError, KnowledgeProblem
 __all__ = ["EvalCase", "EvalReport", "evaluate", "parse_eval_file"]
 
 _WHITESPACE = re.compile(r"\s+")
-_QUOTES = str.maketrans("\u2018\u2019\u201a\u201b\u2032\u02bc\uff07\u201c\u201d\u201e\u201f\u2033\uff02", "'''''''\"\"\"\"\"\"")
+_QUOTES = str.maketrans(
+    "\u2018\u2019\u201a\u201b\u2032\u02bc\uff07\u201c\u201d\u201e\u201f\u2033\uff02", "'''''''\"\"\"\"\"\""
+)
 
 
 class EvalCase(BaseModel):

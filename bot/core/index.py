@@ -18,6 +18,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from bot.core.documents import Document, Sentence
+from bot.core.questions import Mention, answer_mentions
 from bot.core.text import content_terms, tokenize
 
 __all__ = ["BM25", "IndexedSentence", "KnowledgeIndex"]
@@ -28,6 +29,8 @@ IntArray = npt.NDArray[np.int64]
 # Okapi BM25 parameters; b is low because short sentences are not more relevant for being short.
 BM25_K1 = 1.2
 BM25_B = 0.5
+# Terms sharing this many leading letters are treated as likely relatives ("brazil"/"brazilian").
+PREFIX_CHARS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,7 @@ class IndexedSentence:
     sentence: Sentence
     tokens: tuple[str, ...]  # folded surface tokens
     terms: tuple[str, ...]  # stemmed content terms, in order
+    mentions: tuple[Mention, ...]  # dates, numbers, names...: what kinds of answer it can give
 
 
 @dataclass
@@ -105,15 +109,29 @@ class KnowledgeIndex:
                     tokens = tokenize(sentence.text)
                     terms = content_terms(tokens)
                     terms_here.extend(terms)
-                    self.sentences.append(IndexedSentence(doc_pos, para_pos, sentence, tuple(tokens), tuple(terms)))
+                    self.sentences.append(
+                        IndexedSentence(
+                            doc_pos,
+                            para_pos,
+                            sentence,
+                            tuple(tokens),
+                            tuple(terms),
+                            answer_mentions(sentence.text),
+                        )
+                    )
                 self.paragraph_sentences.append(range(first, len(self.sentences)))
                 paragraph_terms.append(terms_here)
+        self.paragraph_terms: list[frozenset[str]] = [frozenset(terms) for terms in paragraph_terms]
         self.sentence_bm25 = BM25.build([s.terms for s in self.sentences])
         self.paragraph_bm25 = BM25.build(paragraph_terms)
         self.sentence_paragraph: IntArray = np.array([s.paragraph for s in self.sentences], dtype=np.int64)
         self.vocabulary: list[str] = sorted(self.sentence_bm25.idf)
         self.surface_vocabulary: frozenset[str] = frozenset(t for s in self.sentences for t in s.tokens)
         self._surface_list = sorted(self.surface_vocabulary)
+        self._by_prefix: dict[str, list[str]] = defaultdict(list)
+        for term in self.vocabulary:
+            if len(term) >= PREFIX_CHARS and not term[0].isdigit():
+                self._by_prefix[term[:PREFIX_CHARS]].append(term)
         # idf of a term absent from the knowledge base: rarer than any term it holds.
         self.unseen_idf = math.log(1 + (len(self.sentences) + 0.5) / 0.5)
 
@@ -121,14 +139,19 @@ class KnowledgeIndex:
         """Sentence-level idf of ``term``; unseen terms get the highest idf there is."""
         return self.sentence_bm25.idf.get(term, self.unseen_idf)
 
+    def relatives(self, term: str) -> list[str]:
+        """Indexed terms that share ``term``'s first letters: variants the stemmer did not merge."""
+        if len(term) < PREFIX_CHARS or term[0].isdigit():
+            return []
+        return [t for t in self._by_prefix.get(term[:PREFIX_CHARS], ()) if t != term]
+
     def correct_spelling(self, token: str) -> str | None:
         """The knowledge base's word closest to an unknown ``token``, if it is plainly a typo."""
-        if len(token) < 5 or token.isdigit() or token in self.surface_vocabulary:
+        # Digits are never typos: "change4" is another mission, not a misspelt "change6".
+        if len(token) < 5 or any(ch.isdigit() for ch in token) or token in self.surface_vocabulary:
             return None
         limit = 1 if len(token) < 9 else 2
-        found = process.extractOne(
-            token, self._surface_list, scorer=Levenshtein.distance, score_cutoff=limit
-        )
+        found = process.extractOne(token, self._surface_list, scorer=Levenshtein.distance, score_cutoff=limit)
         if found is None:
             return None
         return str(found[0])

@@ -27,6 +27,7 @@ from rapidfuzz import fuzz, process
 
 from bot.core.documents import Document, Sentence
 from bot.core.errors import KnowledgeError, KnowledgeProblem
+from bot.core.index import KnowledgeIndex
 from bot.core.questions import AnalysedQuestion, analyse_question
 from bot.core.text import fold
 
@@ -108,11 +109,15 @@ def parse_intent_file(text: str, source: str) -> list[Intent]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
-        raise KnowledgeError([KnowledgeProblem(source, f"invalid YAML: {getattr(exc, 'problem', exc)}", where)]) from exc
+        raise KnowledgeError(
+            [KnowledgeProblem(source, f"invalid YAML: {getattr(exc, 'problem', exc)}", where)]
+        ) from exc
     if raw is None:
         return []
     if not isinstance(raw, dict):
-        raise KnowledgeError([KnowledgeProblem(source, "must be a mapping with an 'intents' list", "top level")])
+        raise KnowledgeError(
+            [KnowledgeProblem(source, "must be a mapping with an 'intents' list", "top level")]
+        )
     try:
         return IntentFile.model_validate(raw).intents
     except ValidationError as exc:
@@ -151,7 +156,9 @@ def _find_quote(quote: str, documents: Sequence[Document]) -> tuple[Document, li
     return None
 
 
-def resolve_intents(intents: Sequence[tuple[Intent, str]], documents: Sequence[Document]) -> list[ResolvedIntent]:
+def resolve_intents(
+    intents: Sequence[tuple[Intent, str]], documents: Sequence[Document]
+) -> list[ResolvedIntent]:
     """Find every quote of every (intent, source file) in the documents; collect every failure."""
     by_id = {d.id: d for d in documents}
     problems: list[KnowledgeProblem] = []
@@ -168,7 +175,9 @@ def resolve_intents(intents: Sequence[tuple[Intent, str]], documents: Sequence[D
             if intent.document not in by_id:
                 known = ", ".join(sorted(by_id)) or "none"
                 problems.append(
-                    KnowledgeProblem(source, f"document {intent.document!r} does not exist (known: {known})", where)
+                    KnowledgeProblem(
+                        source, f"document {intent.document!r} does not exist (known: {known})", where
+                    )
                 )
                 continue
             scope = [by_id[intent.document]]
@@ -178,14 +187,18 @@ def resolve_intents(intents: Sequence[tuple[Intent, str]], documents: Sequence[D
             if found is None:
                 in_what = f"document {intent.document!r}" if intent.document else "any document"
                 problems.append(
-                    KnowledgeProblem(source, f"quote {number} is not found verbatim in {in_what}: {quote[:80]!r}", where)
+                    KnowledgeProblem(
+                        source, f"quote {number} is not found verbatim in {in_what}: {quote[:80]!r}", where
+                    )
                 )
                 continue
             document, sentences = found
             for sentence in sentences:
                 if (document.id, sentence) not in citations:
                     citations.append((document.id, sentence))
-        resolved.append(ResolvedIntent(intent.id, tuple(intent.examples), tuple(citations), intent.reply, source))
+        resolved.append(
+            ResolvedIntent(intent.id, tuple(intent.examples), tuple(citations), intent.reply, source)
+        )
     if problems:
         raise KnowledgeError(problems)
     return resolved
@@ -216,7 +229,7 @@ class IntentMatcher:
                 self._examples.append((intent, example, analyse_question(example)))
         self._keys = [_key(analysed) for _, _, analysed in self._examples]
 
-    def best(self, question: AnalysedQuestion, vocabulary: frozenset[str]) -> IntentMatch | None:
+    def best(self, question: AnalysedQuestion, index: KnowledgeIndex) -> IntentMatch | None:
         """The intent whose example best matches ``question``, if one plainly does.
 
         A close string match is not enough when the question names something the example does
@@ -236,7 +249,7 @@ class IntentMatcher:
                 continue
             if analysed.negated != question.negated:
                 continue
-            if _names_something_else(question, analysed, intent, vocabulary):
+            if _names_something_else(question, analysed, intent, index):
                 continue
             return IntentMatch(intent, float(score), example)
         return None
@@ -261,13 +274,16 @@ class IntentMatcher:
 
 
 def _names_something_else(
-    question: AnalysedQuestion, example: AnalysedQuestion, intent: ResolvedIntent, vocabulary: frozenset[str]
+    question: AnalysedQuestion, example: AnalysedQuestion, intent: ResolvedIntent, index: KnowledgeIndex
 ) -> bool:
     cited = " ".join(fold(s.text) for _, s in intent.citations)
     for token in question.tokens:
         if token in example.tokens or token in cited:
             continue
         # A number, a numbered name or a word the knowledge base has never seen changes the subject.
-        if any(ch.isdigit() for ch in token) or (len(token) > 3 and token not in vocabulary):
+        # A typo of a known word ("trackd") is not a new subject.
+        if any(ch.isdigit() for ch in token) or (
+            len(token) > 3 and token not in index.surface_vocabulary and index.correct_spelling(token) is None
+        ):
             return True
     return False

@@ -72,21 +72,29 @@ def _version(documents: Sequence[Document], intents: Sequence[tuple[Intent, str]
     return digest.hexdigest()[:16]
 
 
-def build_knowledge(documents: Sequence[Document], intents: Sequence[tuple[Intent, str]] = ()) -> KnowledgeBase:
+def build_knowledge(
+    documents: Sequence[Document], intents: Sequence[tuple[Intent, str]] = ()
+) -> KnowledgeBase:
     """Cross-check and index ``documents`` and ``intents``; raises :class:`KnowledgeError`."""
     problems: list[KnowledgeProblem] = []
     seen: dict[str, str] = {}
     for document in documents:
         if document.id in seen:
             problems.append(
-                KnowledgeProblem(document.source, f"document id {document.id!r} is also used by {seen[document.id]}")
+                KnowledgeProblem(
+                    document.source, f"document id {document.id!r} is also used by {seen[document.id]}"
+                )
             )
         seen.setdefault(document.id, document.source)
     if problems:
         raise KnowledgeError(problems)
     resolved = resolve_intents(intents, documents)
     return KnowledgeBase(
-        tuple(documents), tuple(resolved), KnowledgeIndex(documents), IntentMatcher(resolved), _version(documents, intents)
+        tuple(documents),
+        tuple(resolved),
+        KnowledgeIndex(documents),
+        IntentMatcher(resolved),
+        _version(documents, intents),
     )
 
 
@@ -98,7 +106,9 @@ def read_knowledge_dir(directory: Path) -> KnowledgeFiles:
     intents: list[tuple[Intent, str]] = []
     problems: list[KnowledgeProblem] = []
     files = sorted(
-        p for p in directory.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.parts[-1:])
+        p
+        for p in directory.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.parts[-1:])
     )
     for path in files:
         suffix = path.suffix.lower()

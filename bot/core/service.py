@@ -25,21 +25,40 @@ log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 500
 # Below this confidence the service declines rather than cite a sentence that may not answer.
-MINIMUM_CONFIDENCE = 0.5
+MINIMUM_CONFIDENCE = 0.05
+# A "when" or "how many" question is only answered by a sentence holding a date or a number.
+STRICT_TYPES = frozenset({AnswerType.DATE, AnswerType.NUMBER})
+# A best sentence without one is cited only on a strong match everywhere else.
+TYPE_MISS_CONFIDENCE = 0.2
 MAX_CITATIONS = 3
 # A further sentence is cited only when it scores close to the best one...
 SUPPORTING_SCORE_RATIO = 0.8
 # ...and adds words the question and the earlier citations do not already have.
 SUPPORTING_MIN_NEW_TERMS = 2
 
-# Logistic model of "the best candidate answers the question", over the candidate's features.
+# Logistic model of "the best candidate answers the question" over the best candidate's
+# features (see ranking.Candidate) and the question's. Fitted on development articles
+# (SQuAD 2.0, whose unanswerable questions are written to look answerable), checked by
+# leaving one article out at a time; the output is a probability, so MINIMUM_CONFIDENCE is low.
 CONFIDENCE_WEIGHTS: dict[str, float] = {
-    "bias": -3.0,
-    "coverage": 3.0,
-    "window_coverage": 2.0,
-    "type_miss": -1.5,
-    "unknown_share": -4.0,
-    "margin": 1.0,
+    "bias": -2.311,
+    "coverage": 0.133,
+    "window_coverage": 1.751,
+    "paragraph_coverage": -2.556,
+    "sentence_bm25": -0.289,
+    "paragraph_bm25": 0.743,
+    "type_miss": -0.113,
+    "type_match": 0.201,
+    "missing_salient": -0.745,
+    "missing_max_idf": 0.22,
+    "negation_mismatch": -2.011,
+    "proximity": -0.498,
+    "bigrams": -0.05,
+    "related_coverage": 1.2,
+    "unknown_share": -0.226,
+    "margin": 1.568,
+    "score": 0.599,
+    "negated": -1.136,
 }
 
 
@@ -106,10 +125,17 @@ class QAService:
         version = knowledge.version
         analysed = analyse_question(text)
         index = knowledge.index
-        match = knowledge.matcher.best(analysed, index.surface_vocabulary)
+        match = knowledge.matcher.best(analysed, index)
         if match is not None and match.intent.is_chitchat:
-            return Answer(text, True, match.score / 100, Reason.CHITCHAT, intent=match.intent.id,
-                          reply=match.intent.reply, knowledge_version=version)
+            return Answer(
+                text,
+                True,
+                match.score / 100,
+                Reason.CHITCHAT,
+                intent=match.intent.id,
+                reply=match.intent.reply,
+                knowledge_version=version,
+            )
         if not knowledge.documents:
             return Answer(text, False, 0.0, Reason.EMPTY_KNOWLEDGE, knowledge_version=version)
         terms = query_terms(index, analysed)
@@ -121,16 +147,37 @@ class QAService:
                 return self._intent_answer(knowledge, text, match, intent_confidence)
         if not candidates:
             return self._decline(knowledge, text, Reason.NO_MATCH, 0.0, debug)
+        unknown = terms.unknown(index)
+        # A numbered name the knowledge base never mentions means the question is about
+        # something else ("Chang'e-4" when only Chang'e-6 is covered), however well the rest matches;
+        # so does a question none of whose words the knowledge base knows as typed.
+        if any(t[0].isalpha() and t[-1].isdigit() for t in unknown) or len(unknown) + len(
+            terms.corrected
+        ) >= len(terms.weights):
+            return self._decline(knowledge, text, Reason.UNKNOWN_TERMS, min(confidence, 0.0), debug)
+        if (
+            analysed.answer_type in STRICT_TYPES
+            and candidates[0].features["type_miss"]
+            and confidence < TYPE_MISS_CONFIDENCE
+        ):
+            return self._decline(knowledge, text, Reason.MISSING_ANSWER_TYPE, confidence, debug)
         if confidence < self.minimum_confidence:
-            reason = Reason.UNKNOWN_TERMS if debug.get("unknown_share", 0.0) >= 0.5 else Reason.LOW_CONFIDENCE
-            return self._decline(knowledge, text, reason, confidence, debug)
+            return self._decline(knowledge, text, Reason.LOW_CONFIDENCE, confidence, debug)
         chosen = self._supporting(knowledge, analysed, terms, candidates)
-        citations = tuple(self._citation(knowledge, index.sentences[c.sentence].doc, index.sentences[c.sentence].sentence)
-                          for c in chosen)
-        return Answer(text, True, confidence, Reason.RETRIEVAL, citations, knowledge_version=version, debug=debug)
+        citations = tuple(
+            self._citation(knowledge, index.sentences[c.sentence].doc, index.sentences[c.sentence].sentence)
+            for c in chosen
+        )
+        return Answer(
+            text, True, confidence, Reason.RETRIEVAL, citations, knowledge_version=version, debug=debug
+        )
 
     def _confidence(
-        self, knowledge: KnowledgeBase, question: AnalysedQuestion, terms: QueryTerms, candidates: list[Candidate]
+        self,
+        knowledge: KnowledgeBase,
+        question: AnalysedQuestion,
+        terms: QueryTerms,
+        candidates: list[Candidate],
     ) -> tuple[float, dict[str, float]]:
         index = knowledge.index
         total = terms.total_idf
@@ -139,16 +186,20 @@ class QAService:
         if not candidates:
             return 0.0, features
         best = candidates[0]
-        features["coverage"] = best.features["coverage"]
-        features["window_coverage"] = best.features["window_coverage"]
-        features["type_miss"] = best.features["type_miss"]
+        features.update((name, value) for name, value in best.features.items() if name in CONFIDENCE_WEIGHTS)
         second = candidates[1].score if len(candidates) > 1 else 0.0
-        features["margin"] = min(1.0, (best.score - second) / max(best.score, 1e-9))
+        features["margin"] = (best.score - second) / max(best.score, 1e-9)
+        features["score"] = best.score
+        features["negated"] = float(question.negated)
         logit = sum(CONFIDENCE_WEIGHTS[name] * value for name, value in features.items())
         return _sigmoid(logit), features
 
     def _supporting(
-        self, knowledge: KnowledgeBase, question: AnalysedQuestion, terms: QueryTerms, candidates: list[Candidate]
+        self,
+        knowledge: KnowledgeBase,
+        question: AnalysedQuestion,
+        terms: QueryTerms,
+        candidates: list[Candidate],
     ) -> list[Candidate]:
         index = knowledge.index
         chosen = [candidates[0]]
@@ -159,8 +210,10 @@ class QAService:
             if candidate.score < SUPPORTING_SCORE_RATIO * candidates[0].score:
                 break
             indexed = index.sentences[candidate.sentence]
-            if question.answer_type is not AnswerType.ANY and question.answer_type not in sentence_answer_types(
-                indexed.sentence.text
+            if (
+                question.answer_type is not AnswerType.ANY
+                and question.answer_type
+                not in sentence_answer_types(indexed.mentions, frozenset(question.tokens))
             ):
                 continue
             if len(set(indexed.terms) - seen) < SUPPORTING_MIN_NEW_TERMS:
@@ -169,24 +222,49 @@ class QAService:
             seen.update(indexed.terms)
         return chosen
 
-    def _intent_answer(self, knowledge: KnowledgeBase, text: str, match: IntentMatch, confidence: float) -> Answer:
+    def _intent_answer(
+        self, knowledge: KnowledgeBase, text: str, match: IntentMatch, confidence: float
+    ) -> Answer:
         positions = {d.id: i for i, d in enumerate(knowledge.documents)}
         citations = tuple(
-            self._citation(knowledge, positions[doc_id], sentence) for doc_id, sentence in match.intent.citations
+            self._citation(knowledge, positions[doc_id], sentence)
+            for doc_id, sentence in match.intent.citations
         )
-        return Answer(text, True, confidence, Reason.INTENT, citations[:MAX_CITATIONS], intent=match.intent.id,
-                      knowledge_version=knowledge.version)
+        return Answer(
+            text,
+            True,
+            confidence,
+            Reason.INTENT,
+            citations[:MAX_CITATIONS],
+            intent=match.intent.id,
+            knowledge_version=knowledge.version,
+        )
 
     @staticmethod
     def _citation(knowledge: KnowledgeBase, doc_position: int, sentence: Sentence) -> Citation:
         document = knowledge.documents[doc_position]
         meta = document.meta
-        return Citation(document.id, meta.title, meta.url, meta.published, sentence.paragraph, sentence.text,
-                        sentence.start, sentence.end)
+        return Citation(
+            document.id,
+            meta.title,
+            meta.url,
+            meta.published,
+            sentence.paragraph,
+            sentence.text,
+            sentence.start,
+            sentence.end,
+        )
 
     def _decline(
         self, knowledge: KnowledgeBase, text: str, reason: Reason, confidence: float, debug: dict[str, float]
     ) -> Answer:
         suggestions = tuple(knowledge.matcher.suggestions(text))
-        return Answer(text, False, confidence, reason, suggestions=suggestions,
-                      knowledge_version=knowledge.version, debug=debug)
+        return Answer(
+            text,
+            False,
+            confidence,
+            reason,
+            suggestions=suggestions,
+            knowledge_version=knowledge.version,
+            debug=debug,
+        )

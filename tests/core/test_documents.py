@@ -47,11 +47,6 @@ def test_headings_label_paragraphs_and_are_never_sentences() -> None:
     assert [s.text for s in document.sentences] == ["Intro.", "It flew.", "It came back."]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug (bot/core/documents.py _paragraphs): a heading on the first line after the front "
-    "matter's blank line is kept as a paragraph and can be quoted as an answer",
-)
 def test_a_heading_first_in_the_body_is_not_a_sentence() -> None:
     document = parse_document(ARTICLE, "notes.md")
     assert [(p.number, p.section) for p in document.paragraphs] == [(1, "Launch"), (2, "Return")]
