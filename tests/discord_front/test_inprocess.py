@@ -1,0 +1,67 @@
+"""The bot in-process against the fake Discord, with a deliberately slow application."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+import yarl
+
+from bot.config import Settings
+from bot.discord_front.bot import ANSWER_DEADLINE_SECONDS, create_bot
+from bot.runtime import AskResult, Citebot
+from tests.discord_front.fake_discord import GUILD_ID, TOKEN, FakeDiscord, option, user
+from tests.discord_front.harness import callback_of, followup_of, knowledge_copy, run_command
+
+MEMBER = user(730000000000000021, "patient")
+
+
+class SlowCitebot(Citebot):
+    """Answers only after Discord's acknowledgement window would have closed."""
+
+    async def ask(self, question: str, **kwargs: Any) -> AskResult:
+        await asyncio.sleep(ANSWER_DEADLINE_SECONDS + 0.5)
+        return await super().ask(question, **kwargs)
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDiscord]:
+    server = FakeDiscord().start()
+    monkeypatch.setattr(discord.http.Route, "BASE", server.api_base)
+    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway_url))
+    yield server
+    server.stop()
+
+
+async def test_a_slow_answer_is_deferred_then_finishes_during_shutdown(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        knowledge_dir=knowledge_copy(tmp_path),
+        database_path=tmp_path / "db.sqlite3",
+        dev_guild_id=GUILD_ID,
+        cooldown_seconds=0,
+    )
+    app = await SlowCitebot.open(settings)
+    bot = create_bot(app, settings)
+    running = asyncio.create_task(bot.start(TOKEN))
+    try:
+        await asyncio.to_thread(fake.wait_ready)
+        payload, mark = run_command(
+            fake, "ask", [option("question", "When did Chang'e-6 launch?")], invoker=MEMBER
+        )
+        callback = await asyncio.to_thread(callback_of, fake, payload, mark)
+        assert callback["type"] == 5  # deferred ("thinking"), within the 3 s window
+        await bot.drain()  # what SIGTERM does first: the answer in flight still goes out
+        followup = await asyncio.to_thread(followup_of, fake, payload, mark, 0.1)
+        assert "launched May 3" in followup["embeds"][0]["description"]
+        assert followup["allowed_mentions"]["parse"] == []
+    finally:
+        await bot.close()
+        await running
+        await app.close()
