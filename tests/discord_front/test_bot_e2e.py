@@ -395,3 +395,16 @@ def test_a_direct_message_is_answered(fake: FakeDiscord, bot: BotProcess) -> Non
     )
     reply = fake.wait_request("POST", f"/channels/{DM_CHANNEL_ID}/messages", since=mark)
     assert QUOTED in reply.body["embeds"][0]["description"]
+
+
+def test_a_servers_cooldown_gets_a_polite_note(fake: FakeDiscord, bot: BotProcess) -> None:
+    hasty = user(730000000000000003, "hasty")
+    set_cooldown = kb(fake, subcommand("cooldown", [option("seconds", 60, 10)]), ADMIN, ADMIN_PERMISSIONS)
+    assert "every 60 seconds" in set_cooldown["content"]
+    try:
+        assert ask(fake, QUESTION, invoker=hasty)["embeds"]
+        payload, mark = run_command(fake, "ask", [option("question", QUESTION)], invoker=hasty)
+        body = callback_of(fake, payload, mark)
+        assert body["data"]["flags"] & EPHEMERAL and "Please wait" in body["data"]["content"]
+    finally:
+        kb(fake, subcommand("cooldown", [option("seconds", 0, 10)]), ADMIN, ADMIN_PERMISSIONS)
