@@ -38,7 +38,9 @@ def render_text(answer: Answer) -> str:
         return "\n".join(lines)
     lines = []
     for citation in answer.citations:
-        lines.append(textwrap.fill(f"“{citation.text}”", width=100, initial_indent="> ", subsequent_indent="  "))
+        lines.append(
+            textwrap.fill(f"“{citation.text}”", width=100, initial_indent="> ", subsequent_indent="  ")
+        )
     sources: list[str] = []
     for citation in answer.citations:
         where = f"{citation.title}, paragraph {citation.paragraph}"
@@ -63,7 +65,9 @@ def _load(settings: Settings, knowledge: Path | None, out: TextIO) -> KnowledgeB
 
 def _service(settings: Settings, knowledge: KnowledgeBase) -> QAService:
     return QAService(
-        knowledge, minimum_confidence=settings.minimum_confidence, max_question_chars=settings.max_question_chars
+        knowledge,
+        minimum_confidence=settings.minimum_confidence,
+        max_question_chars=settings.max_question_chars,
     )
 
 
@@ -82,8 +86,19 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             answer = service.ask(question)
         except QuestionError as exc:
             if args.json:
-                print(json.dumps({"question": question, "answered": False, "confidence": 0.0, "citations": [],
-                                  "suggestions": [], "error": str(exc)}, ensure_ascii=False))
+                print(
+                    json.dumps(
+                        {
+                            "question": question,
+                            "answered": False,
+                            "confidence": 0.0,
+                            "citations": [],
+                            "suggestions": [],
+                            "error": str(exc),
+                        },
+                        ensure_ascii=False,
+                    )
+                )
             else:
                 print(f"citebot: {exc}", file=sys.stderr)
             status = EXIT_USAGE if not from_stdin else status
@@ -129,8 +144,10 @@ def _cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     print(f"sentences   {knowledge.sentence_count}")
     print(f"intents     {len(knowledge.intents)}")
     for document in knowledge.documents:
-        print(f"  {document.id}: {document.title} ({len(document.paragraphs)} paragraphs, "
-              f"{len(document.sentences)} sentences)")
+        print(
+            f"  {document.id}: {document.title} ({len(document.paragraphs)} paragraphs, "
+            f"{len(document.sentences)} sentences)"
+        )
     return EXIT_OK
 
 
@@ -173,11 +190,15 @@ def _cmd_discord(args: argparse.Namespace, settings: Settings) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
-    parser = argparse.ArgumentParser(prog="citebot", description="Answers questions with cited, verbatim sentences.")
+    parser = argparse.ArgumentParser(
+        prog="citebot", description="Answers questions with cited, verbatim sentences."
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def knowledge_option(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--knowledge", type=Path, metavar="DIR", help="knowledge folder (default: KNOWLEDGE_DIR)")
+        sub.add_argument(
+            "--knowledge", type=Path, metavar="DIR", help="knowledge folder (default: KNOWLEDGE_DIR)"
+        )
 
     ask = commands.add_parser("ask", help="answer questions (from arguments, or stdin one per line)")
     ask.add_argument("question", nargs="*", help="the question(s); none: read stdin")

@@ -17,9 +17,16 @@ class Settings(BaseSettings):
 
     knowledge_dir: Path = Path("knowledge")
     database_path: Path = Path("data/citebot.sqlite3")
-    minimum_confidence: float = Field(0.1, ge=0.0, le=1.0)
-    max_question_chars: int = Field(500, ge=1, le=4000)
+    minimum_confidence: float = Field(default=0.05, ge=0.0, le=1.0)
+    max_question_chars: int = Field(default=500, ge=1, le=4000)
     log_level: str = "INFO"
+
+    # Store (`bot.storage`); `.env.example` explains each one.
+    database_timeout_seconds: float = Field(default=5.0, ge=0.0)
+    # Key of the keyed hash that pseudonymises user ids; empty: generated once and kept in the database.
+    user_id_key: SecretStr = SecretStr("")
+    question_retention_days: int = Field(default=90, ge=1)
+    log_questions: bool = False
 
     # Discord front (`python -m bot discord`); `.env.example` explains each one.
     discord_token: SecretStr | None = None

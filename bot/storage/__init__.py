@@ -1,0 +1,30 @@
+"""Storage: citebot's SQLite memory. Fronts and the runtime use it; the core never imports it."""
+
+from bot.storage.errors import DatabaseUnavailableError, SchemaTooNewError, StorageError, UnknownAnswerError
+from bot.storage.store import (
+    DayCount,
+    GuildSettings,
+    LoggedQuestion,
+    QuestionRecord,
+    Stats,
+    Store,
+    StoredDocument,
+    StoredIntentFile,
+    StoredKnowledge,
+)
+
+__all__ = [
+    "DatabaseUnavailableError",
+    "DayCount",
+    "GuildSettings",
+    "LoggedQuestion",
+    "QuestionRecord",
+    "SchemaTooNewError",
+    "Stats",
+    "StorageError",
+    "Store",
+    "StoredDocument",
+    "StoredIntentFile",
+    "StoredKnowledge",
+    "UnknownAnswerError",
+]

@@ -1,0 +1,83 @@
+"""Ordered schema migrations; ``PRAGMA user_version`` holds how many have been applied.
+
+Never edit a released migration: append a new one. Each is a list of single statements so
+they run inside one transaction together with the ``user_version`` bump (``executescript``
+would commit half-way).
+"""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
+
+_V1 = [
+    """CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )""",
+    """CREATE TABLE documents (
+        id           TEXT PRIMARY KEY,
+        title        TEXT NOT NULL,
+        url          TEXT,
+        author       TEXT,
+        published    TEXT,
+        text         TEXT NOT NULL,
+        source_kind  TEXT NOT NULL CHECK (source_kind IN ('file', 'admin')),
+        source       TEXT NOT NULL,
+        added_by     TEXT,
+        added_at     TEXT NOT NULL,
+        content_hash TEXT NOT NULL
+    )""",
+    """CREATE TABLE intent_files (
+        source TEXT PRIMARY KEY,
+        text   TEXT NOT NULL
+    )""",
+    """CREATE TABLE questions (
+        id                INTEGER PRIMARY KEY AUTOINCREMENT,
+        asked_at          TEXT NOT NULL,
+        guild_id          INTEGER,
+        channel_id        INTEGER,
+        user_hash         TEXT,
+        question          TEXT NOT NULL,
+        answered          INTEGER NOT NULL,
+        confidence        REAL NOT NULL,
+        citations         TEXT NOT NULL,
+        latency_ms        REAL NOT NULL,
+        knowledge_version TEXT NOT NULL
+    )""",
+    """CREATE TABLE feedback (
+        question_id INTEGER NOT NULL REFERENCES questions (id) ON DELETE CASCADE,
+        user_hash   TEXT NOT NULL,
+        helpful     INTEGER NOT NULL,
+        voted_at    TEXT NOT NULL,
+        PRIMARY KEY (question_id, user_hash)
+    )""",
+    """CREATE TABLE guild_settings (
+        guild_id         INTEGER PRIMARY KEY,
+        admin_role_id    INTEGER,
+        cooldown_seconds REAL
+    )""",
+    """CREATE TABLE answer_channels (
+        guild_id   INTEGER NOT NULL,
+        channel_id INTEGER NOT NULL,
+        PRIMARY KEY (guild_id, channel_id)
+    )""",
+]
+
+# v2: the reason of each answer (for "why was this declined?"), knowledge version history so
+# a logged answer can be explained later, and the indexes the log queries need.
+_V2 = [
+    "ALTER TABLE questions ADD COLUMN reason TEXT",
+    """CREATE TABLE knowledge_versions (
+        version    TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        documents  INTEGER NOT NULL,
+        intents    INTEGER NOT NULL
+    )""",
+    "CREATE INDEX questions_asked_at ON questions (asked_at)",
+    "CREATE INDEX questions_user ON questions (user_hash)",
+    "CREATE INDEX questions_unanswered ON questions (answered, id)",
+    "CREATE INDEX feedback_user ON feedback (user_hash)",
+]
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (tuple(_V1), tuple(_V2))
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,547 @@
+"""The one store module: every SQLite statement citebot runs lives here.
+
+:class:`Store` wraps one aiosqlite connection in WAL mode with foreign keys on. Writes that
+belong together run in one ``BEGIN IMMEDIATE`` transaction, and an :class:`asyncio.Lock`
+keeps the statements of one transaction from interleaving with another coroutine's on the
+shared connection. Every ``sqlite3`` error leaves as a :class:`StorageError`, chained.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import aiosqlite
+
+from bot.storage.errors import (
+    DatabaseUnavailableError,
+    SchemaTooNewError,
+    StorageError,
+    UnknownAnswerError,
+)
+from bot.storage.migrations import MIGRATIONS, SCHEMA_VERSION
+
+__all__ = [
+    "DayCount",
+    "GuildSettings",
+    "LoggedQuestion",
+    "QuestionRecord",
+    "Stats",
+    "Store",
+    "StoredDocument",
+    "StoredIntentFile",
+    "StoredKnowledge",
+]
+
+SourceKind = Literal["file", "admin"]
+TOP_QUESTIONS = 5
+_VERSION_KEY = "knowledge_version"
+_SET_META = (
+    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
+_GET_META = "SELECT value FROM meta WHERE key = ?"
+
+
+def _timestamp(moment: dt.datetime) -> str:
+    # One fixed-width UTC format: string order is time order, and the first 10 characters are the day.
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _moment(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    """A knowledge document as the store keeps it: source text plus what describes it."""
+
+    id: str
+    title: str
+    url: str | None
+    author: str | None
+    published: str | None  # ISO date
+    text: str  # the source text, front matter included, exactly as read or added
+    source_kind: SourceKind
+    source: str  # file path, or a name for an admin's document
+    added_by: str | None
+    added_at: dt.datetime
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredIntentFile:
+    """The raw text of one intent YAML file."""
+
+    source: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKnowledge:
+    """Everything that shapes answers, read in one snapshot; ``version`` is None before the first import."""
+
+    documents: tuple[StoredDocument, ...]
+    intent_files: tuple[StoredIntentFile, ...]
+    version: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionRecord:
+    """One answered (or declined) question, ready to log."""
+
+    asked_at: dt.datetime
+    guild_id: int | None
+    channel_id: int | None
+    user_hash: str | None
+    question: str
+    answered: bool
+    confidence: float
+    reason: str
+    citations: tuple[dict[str, Any], ...]
+    latency_ms: float
+    knowledge_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedQuestion:
+    """A question from the log."""
+
+    id: int
+    asked_at: dt.datetime
+    guild_id: int | None
+    channel_id: int | None
+    question: str
+    answered: bool
+    confidence: float
+    reason: str | None
+    knowledge_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class DayCount:
+    """Questions asked on one day (UTC) and how many of them were answered."""
+
+    day: dt.date
+    questions: int
+    answered: int
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """What the question log says about a period."""
+
+    days: int
+    questions: int
+    answered: int
+    per_day: tuple[DayCount, ...]
+    top_questions: tuple[tuple[str, int], ...]
+    helpful: int
+    not_helpful: int
+
+    @property
+    def answered_share(self) -> float:
+        """The share of questions answered, 0-1 (0 when there were none)."""
+        return self.answered / self.questions if self.questions else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class GuildSettings:
+    """Per-guild settings of the Discord front."""
+
+    answer_channels: frozenset[int]
+    admin_role_id: int | None
+    cooldown_seconds: float
+
+
+class Store:
+    """The SQLite database behind citebot; open with :meth:`open`, always :meth:`close`."""
+
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+        """Wrap an open connection; use :meth:`open` instead."""
+        self._db = db
+        self.path = path
+        self._lock = asyncio.Lock()
+        # Seconds to sleep between the statements of a knowledge transaction. Only the crash
+        # tests set it, to kill a reload while its transaction is open.
+        self.write_pause = 0.0
+
+    # -- connection -----------------------------------------------------------------------
+
+    @classmethod
+    async def open(cls, path: Path, *, timeout: float = 5.0) -> Store:
+        """Open (creating if needed) and migrate the database at ``path``.
+
+        Raises :class:`DatabaseUnavailableError` for a corrupt, locked or unreadable file and
+        :class:`SchemaTooNewError` for a database written by a newer citebot.
+        """
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseUnavailableError(f"cannot create the folder of the database {path}: {exc}") from exc
+        try:
+            db = await aiosqlite.connect(path, isolation_level=None, timeout=timeout)
+        except sqlite3.Error as exc:
+            raise DatabaseUnavailableError(f"cannot open the database {path}: {exc}") from exc
+        store = cls(db, path)
+        try:
+            with store._errors("opening the database"):
+                await db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+                await db.execute("PRAGMA journal_mode = WAL")
+                await db.execute("PRAGMA foreign_keys = ON")
+                # In WAL mode NORMAL is still crash-safe (a commit may be lost, never half-applied)
+                # and spares an fsync per logged question.
+                await db.execute("PRAGMA synchronous = NORMAL")
+                await store._migrate()
+        except BaseException:
+            await db.close()
+            raise
+        return store
+
+    async def close(self) -> None:
+        """Close the connection (idempotent)."""
+        with self._errors("closing the database"):
+            await self._db.close()
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """Translate sqlite3 errors raised inside the block into StorageError subclasses."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            message = str(exc)
+            lowered = message.lower()
+            if "locked" in lowered or "busy" in lowered:
+                raise DatabaseUnavailableError(
+                    f"the database {self.path} is locked by another process (is another citebot running?)"
+                ) from exc
+            if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
+                raise DatabaseUnavailableError(
+                    f"the database {self.path} is corrupt or not a SQLite database ({message}); "
+                    "restore a backup or point DATABASE_PATH elsewhere"
+                ) from exc
+            if "unable to open" in lowered or "readonly" in lowered or "disk i/o" in lowered:
+                raise DatabaseUnavailableError(f"cannot use the database {self.path}: {message}") from exc
+            raise StorageError(f"database error while {action}: {message}") from exc
+        except ValueError as exc:  # aiosqlite: "no active connection"
+            raise StorageError(f"database error while {action}: {exc}") from exc
+
+    @asynccontextmanager
+    async def _locked(self, action: str) -> AsyncIterator[None]:
+        """Hold the connection for ``action``, translating its errors."""
+        async with self._lock:
+            with self._errors(action):
+                yield
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[None]:
+        """One write transaction; the caller holds ``self._lock``."""
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self._db.in_transaction:
+                await self._db.execute("ROLLBACK")
+            raise
+        await self._db.execute("COMMIT")
+
+    async def _migrate(self) -> None:
+        version = await self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNewError(
+                f"the database {self.path} has schema version {version}, newer than the "
+                f"{SCHEMA_VERSION} this citebot knows: upgrade citebot, or point DATABASE_PATH elsewhere"
+            )
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            async with self._lock, self._transaction():
+                for statement in MIGRATIONS[number - 1]:
+                    await self._db.execute(statement)
+                await self._db.execute(f"PRAGMA user_version = {number}")
+
+    async def schema_version(self) -> int:
+        """The number of migrations applied to the database."""
+        with self._errors("reading the schema version"):
+            rows = await self._db.execute_fetchall("PRAGMA user_version")
+        return int(next(iter(rows))[0])
+
+    async def _pause(self) -> None:
+        if self.write_pause:
+            await asyncio.sleep(self.write_pause)
+
+    # -- meta -----------------------------------------------------------------------------
+
+    async def get_meta(self, key: str) -> str | None:
+        """The value stored under ``key``, if any."""
+        with self._errors("reading a setting"):
+            rows = list(await self._db.execute_fetchall(_GET_META, (key,)))
+        return str(rows[0][0]) if rows else None
+
+    async def set_meta(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key``, replacing any value there."""
+        async with self._locked("saving a setting"):
+            await self._db.execute(
+                _SET_META,
+                (key, value),
+            )
+
+    # -- knowledge ------------------------------------------------------------------------
+
+    async def load_knowledge(self) -> StoredKnowledge:
+        """Every document, intent file and the knowledge version, from one consistent snapshot."""
+        async with self._locked("reading the knowledge"):
+            # A read transaction: another process's reload is either wholly seen or not at all.
+            await self._db.execute("BEGIN")
+            try:
+                docs = await self._db.execute_fetchall(
+                    "SELECT id, title, url, author, published, text, source_kind, source, added_by, added_at,"
+                    " content_hash FROM documents ORDER BY id"
+                )
+                intents = await self._db.execute_fetchall(
+                    "SELECT source, text FROM intent_files ORDER BY source"
+                )
+                version = await self._db.execute_fetchall(_GET_META, (_VERSION_KEY,))
+            finally:
+                await self._db.execute("COMMIT")
+        documents = tuple(
+            StoredDocument(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], _moment(r[9]), r[10])
+            for r in docs
+        )
+        versions = list(version)
+        return StoredKnowledge(
+            documents,
+            tuple(StoredIntentFile(r[0], r[1]) for r in intents),
+            str(versions[0][0]) if versions else None,
+        )
+
+    async def replace_knowledge(
+        self,
+        documents: Sequence[StoredDocument],
+        intent_files: Sequence[StoredIntentFile],
+        version: str,
+        *,
+        expected_version: str | None,
+    ) -> None:
+        """Replace every document and intent file and set the knowledge version, in one transaction.
+
+        ``expected_version`` is the version the caller built on; if another process changed the
+        knowledge since, nothing is written and :class:`StorageError` says to try again.
+        """
+        async with self._locked("saving the knowledge"), self._transaction():
+            rows = await self._db.execute_fetchall(_GET_META, (_VERSION_KEY,))
+            current = next((str(r[0]) for r in rows), None)
+            if current != expected_version:
+                raise StorageError(
+                    "the knowledge was changed by another process meanwhile; nothing was saved, try again"
+                )
+            await self._db.execute("DELETE FROM documents")
+            await self._pause()
+            await self._db.executemany(
+                "INSERT INTO documents (id, title, url, author, published, text, source_kind, source,"
+                " added_by, added_at, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        d.id,
+                        d.title,
+                        d.url,
+                        d.author,
+                        d.published,
+                        d.text,
+                        d.source_kind,
+                        d.source,
+                        d.added_by,
+                        _timestamp(d.added_at),
+                        d.content_hash,
+                    )
+                    for d in documents
+                ],
+            )
+            await self._pause()
+            await self._db.execute("DELETE FROM intent_files")
+            await self._db.executemany(
+                "INSERT INTO intent_files (source, text) VALUES (?, ?)",
+                [(f.source, f.text) for f in intent_files],
+            )
+            await self._pause()
+            await self._db.execute(
+                "INSERT OR IGNORE INTO knowledge_versions (version, created_at, documents, intents)"
+                " VALUES (?, ?, ?, ?)",
+                (version, _timestamp(dt.datetime.now(dt.UTC)), len(documents), len(intent_files)),
+            )
+            await self._db.execute(
+                _SET_META,
+                (_VERSION_KEY, version),
+            )
+            await self._pause()
+
+    # -- question log ---------------------------------------------------------------------
+
+    async def log_question(self, record: QuestionRecord) -> int:
+        """Append ``record`` to the question log; returns its id."""
+        async with self._locked("logging a question"):
+            row = await self._db.execute_insert(
+                "INSERT INTO questions (asked_at, guild_id, channel_id, user_hash, question, answered,"
+                " confidence, reason, citations, latency_ms, knowledge_version)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    _timestamp(record.asked_at),
+                    record.guild_id,
+                    record.channel_id,
+                    record.user_hash,
+                    record.question,
+                    int(record.answered),
+                    record.confidence,
+                    record.reason,
+                    json.dumps(record.citations, ensure_ascii=False),
+                    record.latency_ms,
+                    record.knowledge_version,
+                ),
+            )
+        if row is None:  # pragma: no cover - SQLite always has a last row id after an insert
+            raise StorageError("the question log did not return the new row's id")
+        return int(row[0])
+
+    async def unanswered(
+        self, *, limit: int, offset: int = 0, guild_id: int | None = None
+    ) -> list[LoggedQuestion]:
+        """Declined questions, newest first."""
+        where, params = self._guild_filter("answered = 0", guild_id)
+        with self._errors("reading the question log"):
+            rows = await self._db.execute_fetchall(
+                "SELECT id, asked_at, guild_id, channel_id, question, answered, confidence, reason,"
+                f" knowledge_version FROM questions WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+                (*params, limit, offset),
+            )
+        return [
+            LoggedQuestion(r[0], _moment(r[1]), r[2], r[3], r[4], bool(r[5]), r[6], r[7], r[8]) for r in rows
+        ]
+
+    @staticmethod
+    def _guild_filter(condition: str, guild_id: int | None) -> tuple[str, tuple[Any, ...]]:
+        if guild_id is None:
+            return condition, ()
+        return f"{condition} AND guild_id = ?", (guild_id,)
+
+    async def stats(self, *, since: dt.datetime, days: int, guild_id: int | None = None) -> Stats:
+        """Counts of the questions asked since ``since``."""
+        where, params = self._guild_filter("asked_at >= ?", guild_id)
+        params = (_timestamp(since), *params)
+        with self._errors("reading the question log"):
+            per_day = await self._db.execute_fetchall(
+                f"SELECT substr(asked_at, 1, 10), count(*), sum(answered) FROM questions WHERE {where}"
+                " GROUP BY 1 ORDER BY 1",
+                params,
+            )
+            top = await self._db.execute_fetchall(
+                f"SELECT lower(trim(question)) AS q, count(*) AS n FROM questions WHERE {where}"
+                " GROUP BY q ORDER BY n DESC, q LIMIT ?",
+                (*params, TOP_QUESTIONS),
+            )
+            votes = list(
+                await self._db.execute_fetchall(
+                    "SELECT coalesce(sum(f.helpful), 0), coalesce(sum(1 - f.helpful), 0) FROM feedback f"
+                    f" JOIN questions ON questions.id = f.question_id WHERE {where}",
+                    params,
+                )
+            )
+        counts = tuple(DayCount(dt.date.fromisoformat(r[0]), int(r[1]), int(r[2])) for r in per_day)
+        return Stats(
+            days,
+            sum(c.questions for c in counts),
+            sum(c.answered for c in counts),
+            counts,
+            tuple((str(r[0]), int(r[1])) for r in top),
+            int(votes[0][0]),
+            int(votes[0][1]),
+        )
+
+    async def record_feedback(self, question_id: int, user_hash: str, helpful: bool) -> None:
+        """Record a vote on a logged answer; a second vote by the same user replaces the first."""
+        async with self._locked("saving feedback"):
+            rows = list(
+                await self._db.execute_fetchall("SELECT 1 FROM questions WHERE id = ?", (question_id,))
+            )
+            if not rows:
+                raise UnknownAnswerError(
+                    f"there is no answer {question_id} in the question log"
+                    " (it may have been pruned or forgotten)"
+                )
+            await self._db.execute(
+                "INSERT INTO feedback (question_id, user_hash, helpful, voted_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (question_id, user_hash) DO UPDATE SET helpful = excluded.helpful,"
+                " voted_at = excluded.voted_at",
+                (question_id, user_hash, int(helpful), _timestamp(dt.datetime.now(dt.UTC))),
+            )
+
+    async def forget_user(self, user_hash: str) -> int:
+        """Delete a user's questions and votes; returns how many rows went."""
+        async with self._locked("forgetting a user"), self._transaction():
+            votes = await self._db.execute("DELETE FROM feedback WHERE user_hash = ?", (user_hash,))
+            questions = await self._db.execute("DELETE FROM questions WHERE user_hash = ?", (user_hash,))
+            return max(votes.rowcount, 0) + max(questions.rowcount, 0)
+
+    async def prune(self, before: dt.datetime) -> int:
+        """Delete questions (and their votes) asked before ``before``; returns how many questions went."""
+        async with self._locked("pruning the question log"):
+            cursor = await self._db.execute("DELETE FROM questions WHERE asked_at < ?", (_timestamp(before),))
+            return max(cursor.rowcount, 0)
+
+    # -- guild settings -------------------------------------------------------------------
+
+    async def guild_settings(self, guild_id: int, *, default_cooldown: float) -> GuildSettings:
+        """The settings of ``guild_id`` (defaults when it has none)."""
+        with self._errors("reading guild settings"):
+            channels = await self._db.execute_fetchall(
+                "SELECT channel_id FROM answer_channels WHERE guild_id = ?", (guild_id,)
+            )
+            rows = list(
+                await self._db.execute_fetchall(
+                    "SELECT admin_role_id, cooldown_seconds FROM guild_settings WHERE guild_id = ?",
+                    (guild_id,),
+                )
+            )
+        role, cooldown = (rows[0][0], rows[0][1]) if rows else (None, None)
+        return GuildSettings(
+            frozenset(int(r[0]) for r in channels),
+            role,
+            default_cooldown if cooldown is None else float(cooldown),
+        )
+
+    async def add_answer_channel(self, guild_id: int, channel_id: int) -> None:
+        """Treat every message in ``channel_id`` as a question."""
+        async with self._locked("saving guild settings"):
+            await self._db.execute(
+                "INSERT OR IGNORE INTO answer_channels (guild_id, channel_id) VALUES (?, ?)",
+                (guild_id, channel_id),
+            )
+
+    async def remove_answer_channel(self, guild_id: int, channel_id: int) -> bool:
+        """Stop treating ``channel_id`` as an answer channel; False if it was not one."""
+        async with self._locked("saving guild settings"):
+            cursor = await self._db.execute(
+                "DELETE FROM answer_channels WHERE guild_id = ? AND channel_id = ?", (guild_id, channel_id)
+            )
+            return cursor.rowcount > 0
+
+    async def set_admin_role(self, guild_id: int, role_id: int | None) -> None:
+        """Set (or clear, with None) the role allowed to manage the bot in ``guild_id``."""
+        await self._upsert_guild(guild_id, "admin_role_id", role_id)
+
+    async def set_cooldown(self, guild_id: int, seconds: float) -> None:
+        """Set the per-user cooldown between questions in ``guild_id``."""
+        await self._upsert_guild(guild_id, "cooldown_seconds", seconds)
+
+    async def _upsert_guild(
+        self, guild_id: int, column: Literal["admin_role_id", "cooldown_seconds"], value: Any
+    ) -> None:
+        async with self._locked("saving guild settings"):
+            await self._db.execute(
+                f"INSERT INTO guild_settings (guild_id, {column}) VALUES (?, ?)"
+                f" ON CONFLICT (guild_id) DO UPDATE SET {column} = excluded.{column}",
+                (guild_id, value),
+            )
