@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from bot.cli_kb import Asker, run_logged
+from bot.cli_kb import register as register_kb
 from bot.config import Settings
 from bot.core.answers import Answer
 from bot.core.errors import CitebotError, KnowledgeError, QuestionError
@@ -71,11 +73,14 @@ def _service(settings: Settings, knowledge: KnowledgeBase) -> QAService:
     )
 
 
-def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    knowledge = _load(settings, args.knowledge, sys.stderr)
-    if knowledge is None:
-        return EXIT_INVALID
-    service = _service(settings, knowledge)
+def _cmd_ask(args: argparse.Namespace, settings: Settings, service: Asker | None = None) -> int:
+    if service is None and (args.log or settings.log_questions):
+        return run_logged(_cmd_ask, args, settings)  # opens the store only when logging
+    if service is None:
+        knowledge = _load(settings, args.knowledge, sys.stderr)
+        if knowledge is None:
+            return EXIT_INVALID
+        service = _service(settings, knowledge)
     questions: Sequence[str] = args.question
     from_stdin = not questions
     if from_stdin:
@@ -112,12 +117,15 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return status
 
 
-def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
-    knowledge = _load(settings, args.knowledge, sys.stderr)
-    if knowledge is None:
-        return EXIT_INVALID
-    service = _service(settings, knowledge)
-    titles = ", ".join(d.title for d in knowledge.documents) or "nothing yet"
+def _cmd_chat(args: argparse.Namespace, settings: Settings, service: Asker | None = None) -> int:
+    if service is None and (args.log or settings.log_questions):
+        return run_logged(_cmd_chat, args, settings)  # opens the store only when logging
+    if service is None:
+        knowledge = _load(settings, args.knowledge, sys.stderr)
+        if knowledge is None:
+            return EXIT_INVALID
+        service = _service(settings, knowledge)
+    titles = ", ".join(d.title for d in service.knowledge.documents) or "nothing yet"
     print(f"citebot: ask me about {titles}. An empty line or Ctrl-D quits.")
     while True:
         try:
@@ -203,10 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="answer questions (from arguments, or stdin one per line)")
     ask.add_argument("question", nargs="*", help="the question(s); none: read stdin")
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.add_argument("--log", action="store_true", help="log the questions in the store (or LOG_QUESTIONS)")
     knowledge_option(ask)
     ask.set_defaults(handler=_cmd_ask)
 
     chat = commands.add_parser("chat", help="an interactive console")
+    chat.add_argument("--log", action="store_true", help="log the questions in the store (or LOG_QUESTIONS)")
     knowledge_option(chat)
     chat.set_defaults(handler=_cmd_chat)
 
@@ -222,6 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     bot = commands.add_parser("discord", help="run the Discord bot (needs DISCORD_TOKEN)")
     bot.set_defaults(handler=_cmd_discord)
+
+    register_kb(commands)
     return parser
 
 

@@ -1,0 +1,275 @@
+"""Operator commands on the store: ``python -m bot kb list | add | remove | reload | ...``.
+
+Also runs ``ask`` and ``chat`` with ``--log`` through the store. The runtime (and with it
+aiosqlite) is imported inside the handlers, so ``python -m bot ask`` without logging stays fast
+and creates no files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
+
+from bot.config import Settings
+from bot.core.answers import Answer
+from bot.core.knowledge import KnowledgeBase
+
+if TYPE_CHECKING:
+    from bot.runtime import Citebot, ReloadReport
+
+__all__ = ["Asker", "logging_asker", "register", "run_logged"]
+
+EXIT_OK, EXIT_INVALID = 0, 1
+T = TypeVar("T")
+
+
+class Asker(Protocol):
+    """What ``ask`` and ``chat`` need: the knowledge served and a way to ask (QAService has both)."""
+
+    @property
+    def knowledge(self) -> KnowledgeBase:
+        """The knowledge being served."""
+        ...
+
+    def ask(self, question: str) -> Answer:
+        """Answer ``question``."""
+        ...
+
+
+class _KbArgumentParser(argparse.ArgumentParser):
+    """Malformed ``kb`` input exits 1 (argparse's own 2 means "usage" elsewhere in the CLI)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print the usage and the problem, then exit 1."""
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INVALID, f"{self.prog}: error: {message}\n")
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        """Parse, treating leftover arguments as an error here rather than in the top-level parser."""
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _user_id(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a Discord user id (digits only)")
+    return int(text)
+
+
+def _run(settings: Settings, action: Callable[[Citebot], Coroutine[Any, Any, T]]) -> T:
+    """Open the application, run ``action`` on it, and always close it."""
+    from bot.runtime import Citebot
+
+    async def main() -> T:
+        citebot = await Citebot.open(settings)
+        try:
+            return await action(citebot)
+        finally:
+            await citebot.close()
+
+    return asyncio.run(main())
+
+
+def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    async def action(citebot: Citebot) -> int:
+        documents = await citebot.documents()
+        print(f"knowledge version {citebot.knowledge_version}: {len(documents)} documents")
+        for doc in documents:
+            who = f", added by {doc.added_by}" if doc.added_by else ""
+            print(f"  {doc.id}  [{doc.source_kind}{who}, {doc.sentences} sentences]  {doc.title}")
+        return EXIT_OK
+
+    return _run(settings, action)
+
+
+def _cmd_add(args: argparse.Namespace, settings: Settings) -> int:
+    path: Path = args.file
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        print(f"citebot: {path} is not UTF-8 text (byte {exc.start})", file=sys.stderr)
+        return EXIT_INVALID
+    except OSError as exc:
+        print(f"citebot: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return EXIT_INVALID
+
+    async def action(citebot: Citebot) -> int:
+        document = await citebot.add_document(
+            text, title=args.title, url=args.url, added_by=f"cli:{getpass.getuser()}", source=str(path)
+        )
+        print(f"added {document.id}: {document.title} ({len(document.sentences)} sentences)")
+        print(f"knowledge version {citebot.knowledge_version}")
+        return EXIT_OK
+
+    return _run(settings, action)
+
+
+def _cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    async def action(citebot: Citebot) -> int:
+        if not await citebot.remove_document(args.doc):
+            print(f"citebot: there is no document {args.doc!r} (see: python -m bot kb list)", file=sys.stderr)
+            return EXIT_INVALID
+        print(f"removed {args.doc}; knowledge version {citebot.knowledge_version}")
+        return EXIT_OK
+
+    return _run(settings, action)
+
+
+def _print_report(report: ReloadReport) -> None:
+    heading = "applied" if report.applied else "dry run, nothing applied"
+    print(f"reload ({heading}): knowledge version {report.previous_version} -> {report.version or 'invalid'}")
+    for doc_id in report.documents_added:
+        print(f"  + {doc_id}")
+    for doc_id in report.documents_removed:
+        print(f"  - {doc_id}")
+    for change in report.changes:
+        print(f"  ~ {change.id} (+{change.sentences_added} / -{change.sentences_removed} sentences)")
+    for broken in report.intents_broken:
+        print(f"  ! intent {broken}")
+    if not (report.documents_added or report.documents_removed or report.changes or report.intents_broken):
+        print("  no document changes")
+
+
+def _cmd_reload(args: argparse.Namespace, settings: Settings) -> int:
+    async def action(citebot: Citebot) -> int:
+        report = await citebot.reload(dry_run=args.dry_run)
+        _print_report(report)
+        return EXIT_INVALID if report.intents_broken else EXIT_OK
+
+    return _run(settings, action)
+
+
+def _cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
+    async def action(citebot: Citebot) -> int:
+        questions = await citebot.unanswered(limit=args.limit)
+        if not questions:
+            print("no unanswered questions in the log")
+        for q in questions:
+            print(
+                f"{q.asked_at:%Y-%m-%d %H:%M}  [{q.reason or 'declined'}, {q.confidence:.2f}]  {q.question}"
+            )
+        return EXIT_OK
+
+    return _run(settings, action)
+
+
+def _cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    async def action(citebot: Citebot) -> int:
+        stats = await citebot.stats(days=args.days)
+        share = 100 * stats.answered_share
+        print(f"last {stats.days} days: {stats.questions} questions, {share:.1f} % answered")
+        print(f"feedback: {stats.helpful} helpful, {stats.not_helpful} not helpful")
+        for day in stats.per_day:
+            print(f"  {day.day.isoformat()}  {day.questions:5d} asked  {day.answered:5d} answered")
+        if stats.top_questions:
+            print("top questions:")
+            for question, count in stats.top_questions:
+                print(f"  {count:5d}  {question}")
+        return EXIT_OK
+
+    return _run(settings, action)
+
+
+def _cmd_forget_user(args: argparse.Namespace, settings: Settings) -> int:
+    async def action(citebot: Citebot) -> int:
+        deleted = await citebot.forget_user(args.user_id)
+        print(f"forgot user {args.user_id}: {deleted} questions and votes deleted")
+        return EXIT_OK
+
+    return _run(settings, action)
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``kb`` command and its subcommands to the CLI's subparsers."""
+    kb = commands.add_parser("kb", help="manage the stored knowledge and the question log")
+    # Subparsers inherit their parent's class: every malformed kb command then exits 1.
+    kb.__class__ = _KbArgumentParser
+    sub = kb.add_subparsers(dest="kb_command", required=True, metavar="KB_COMMAND")
+
+    sub.add_parser("list", help="list the documents being served").set_defaults(handler=_cmd_list)
+
+    add = sub.add_parser("add", help="add a document (Markdown, front matter optional) from a file")
+    add.add_argument("file", type=Path, metavar="FILE")
+    add.add_argument("--title", help="title, when the file has no front matter title")
+    add.add_argument("--url", help="source link, when the file has no front matter url")
+    add.set_defaults(handler=_cmd_add)
+
+    remove = sub.add_parser("remove", help="remove a document added by an admin")
+    remove.add_argument("doc", metavar="DOC", help="document id (see: kb list)")
+    remove.set_defaults(handler=_cmd_remove)
+
+    reload = sub.add_parser("reload", help="re-read KNOWLEDGE_DIR and switch to it in one step")
+    reload.add_argument("--dry-run", action="store_true", help="only report what would change")
+    reload.set_defaults(handler=_cmd_reload)
+
+    unanswered = sub.add_parser("unanswered", help="recent questions the bot declined")
+    unanswered.add_argument("--limit", type=_positive_int, default=10, metavar="N")
+    unanswered.set_defaults(handler=_cmd_unanswered)
+
+    stats = sub.add_parser("stats", help="questions per day, share answered, top questions, feedback")
+    stats.add_argument("--days", type=_positive_int, default=30, metavar="N")
+    stats.set_defaults(handler=_cmd_stats)
+
+    forget = sub.add_parser("forget-user", help="delete a user's logged questions and votes")
+    forget.add_argument("user_id", type=_user_id, metavar="ID", help="Discord user id")
+    forget.set_defaults(handler=_cmd_forget_user)
+
+
+class _LoggingAsker:
+    """Asks through :class:`~bot.runtime.Citebot` on a private event loop, logging every question."""
+
+    def __init__(self, runner: asyncio.Runner, citebot: Citebot) -> None:
+        self._runner = runner
+        self._citebot = citebot
+
+    @property
+    def knowledge(self) -> KnowledgeBase:
+        return self._citebot.service.knowledge
+
+    def ask(self, question: str) -> Answer:
+        return self._runner.run(self._citebot.ask(question, log=True)).answer
+
+
+@contextmanager
+def logging_asker(settings: Settings, knowledge: Path | None) -> Iterator[Asker]:
+    """An :class:`Asker` that serves from the store and logs each question there."""
+    from bot.runtime import Citebot
+
+    if knowledge is not None:
+        settings = settings.model_copy(update={"knowledge_dir": knowledge})
+    with asyncio.Runner() as runner:
+        citebot = runner.run(Citebot.open(settings))
+        try:
+            yield _LoggingAsker(runner, citebot)
+        finally:
+            runner.run(citebot.close())
+
+
+def run_logged(
+    handler: Callable[[argparse.Namespace, Settings, Asker], int],
+    args: argparse.Namespace,
+    settings: Settings,
+) -> int:
+    """Run the ``ask`` or ``chat`` handler with an asker that logs to the store."""
+    with logging_asker(settings, args.knowledge) as asker:
+        return handler(args, settings, asker)
