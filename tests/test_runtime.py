@@ -1,0 +1,315 @@
+"""Citebot, the application object, on real SQLite files: knowledge in the store, the question log."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.core.errors import KnowledgeError, QuestionError
+from bot.core.knowledge import load_knowledge_dir
+from bot.runtime import Citebot, FileDocumentError
+from bot.storage import QuestionRecord, UnknownAnswerError
+from tests.storage.knowledge_fixtures import COFFEE, TEA_CHANGED, settings_for, write_knowledge
+
+NOTE = "Oolong tea is partly oxidised. It sits between green and black tea in flavour."
+
+
+@pytest.fixture
+async def citebot(tmp_path: Path) -> Citebot:
+    write_knowledge(tmp_path / "knowledge")
+    app = await Citebot.open(settings_for(tmp_path))
+    yield app  # type: ignore[misc]
+    await app.close()
+
+
+def _dump(path: Path) -> list[tuple[object, ...]]:
+    raw = sqlite3.connect(path)
+    try:
+        rows = [("documents", *r) for r in raw.execute("SELECT * FROM documents ORDER BY id")]
+        rows += [("intent_files", *r) for r in raw.execute("SELECT * FROM intent_files ORDER BY source")]
+        rows += [("meta", *r) for r in raw.execute("SELECT * FROM meta ORDER BY key")]
+        return rows
+    finally:
+        raw.close()
+
+
+async def test_first_start_imports_the_folder_and_later_starts_serve_the_store(tmp_path: Path) -> None:
+    knowledge = write_knowledge(tmp_path / "knowledge")
+    expected = load_knowledge_dir(knowledge).version
+    app = await Citebot.open(settings_for(tmp_path))
+    assert app.knowledge_version == expected
+    answer = (await app.ask("Where does green tea come from?", log=False)).answer
+    assert answer.citations[0].text == "Green tea comes from the leaves of Camellia sinensis."
+    await app.close()
+
+    for path in knowledge.iterdir():  # the files are gone: the store alone serves
+        path.unlink()
+    app = await Citebot.open(settings_for(tmp_path))
+    try:
+        assert app.knowledge_version == expected
+        answer = (await app.ask("Where does green tea come from?", log=False)).answer
+        assert answer.citations[0].text == "Green tea comes from the leaves of Camellia sinensis."
+    finally:
+        await app.close()
+
+
+async def test_reload_reports_and_applies_the_difference(citebot: Citebot, tmp_path: Path) -> None:
+    old_version = citebot.knowledge_version
+    write_knowledge(tmp_path / "knowledge", tea=TEA_CHANGED, coffee=COFFEE)
+
+    dry = await citebot.reload(dry_run=True)
+    assert (dry.applied, dry.documents_added, dry.documents_removed, dry.documents_changed) == (
+        False,
+        ("coffee",),
+        (),
+        ("tea",),
+    )
+    assert (dry.changes[0].sentences_added, dry.changes[0].sentences_removed) == (2, 1)
+    assert citebot.knowledge_version == old_version  # a dry run changes nothing
+    assert not (await citebot.ask("What is espresso?", log=False)).answer.answered
+
+    report = await citebot.reload()
+    assert report.applied and report.version == citebot.knowledge_version != old_version
+    answer = (await citebot.ask("How is espresso brewed?", log=False)).answer
+    assert answer.citations[0].document == "coffee"
+
+    write_knowledge(tmp_path / "knowledge", tea=TEA_CHANGED)  # coffee.md deleted
+    assert (await citebot.reload()).documents_removed == ("coffee",)
+
+
+async def test_invalid_file_keeps_old_knowledge_and_store_and_names_the_file(
+    citebot: Citebot, tmp_path: Path
+) -> None:
+    before = _dump(citebot.settings.database_path)
+    version = citebot.knowledge_version
+    write_knowledge(tmp_path / "knowledge", coffee=COFFEE)
+    (tmp_path / "knowledge" / "broken.md").write_text(
+        "---\nurl: not-a-link\n---\nSome text.\n", encoding="utf-8"
+    )
+    for dry_run in (False, True):
+        with pytest.raises(KnowledgeError) as caught:
+            await citebot.reload(dry_run=dry_run)
+        assert "broken.md" in str(caught.value) and "title" in str(caught.value)
+    assert citebot.knowledge_version == version
+    assert _dump(citebot.settings.database_path) == before
+    assert (await citebot.ask("Where does green tea come from?", log=False)).answer.answered
+
+
+async def test_dry_run_lists_intents_whose_quotes_no_longer_match(citebot: Citebot, tmp_path: Path) -> None:
+    before = _dump(citebot.settings.database_path)
+    tea = (tmp_path / "knowledge" / "tea.md").read_text(encoding="utf-8")
+    write_knowledge(tmp_path / "knowledge", tea=tea.replace("Camellia sinensis", "the tea plant"))
+    report = await citebot.reload(dry_run=True)
+    assert not report.applied and report.version == ""
+    assert len(report.intents_broken) == 1 and report.intents_broken[0].startswith("green-tea-source")
+    with pytest.raises(KnowledgeError, match="green-tea-source"):
+        await citebot.reload()
+    assert _dump(citebot.settings.database_path) == before
+
+
+async def test_admin_documents_survive_reloads_and_restarts(tmp_path: Path) -> None:
+    write_knowledge(tmp_path / "knowledge")
+    settings = settings_for(tmp_path)
+    app = await Citebot.open(settings)
+    document = await app.add_document(NOTE, title="Oolong", added_by="admin#1")
+    assert document.id == "oolong" and len(document.sentences) == 2
+    await app.reload()
+    await app.close()
+
+    app = await Citebot.open(settings)
+    try:
+        listed = {d.id: d for d in await app.documents()}
+        assert (listed["oolong"].source_kind, listed["oolong"].added_by) == ("admin", "admin#1")
+        assert listed["tea"].source_kind == "file"
+        answer = (await app.ask("Which tea is partly oxidised?", log=False)).answer
+        assert answer.citations[0].document == "oolong"
+
+        with pytest.raises(FileDocumentError, match=r"tea\.md"):
+            await app.remove_document("tea")
+        with pytest.raises(KnowledgeError, match="already exists"):
+            await app.add_document(NOTE, title="Oolong", added_by="admin#2")
+        assert await app.remove_document("nope") is False
+        assert await app.remove_document("oolong") is True
+        assert [d.id for d in await app.documents()] == ["tea"]
+    finally:
+        await app.close()
+
+
+async def test_add_document_validates_before_changing_anything(citebot: Citebot) -> None:
+    before = _dump(citebot.settings.database_path)
+    with pytest.raises(KnowledgeError, match="title"):
+        await citebot.add_document("Plain text without any title.", added_by="x")
+    with pytest.raises(KnowledgeError, match="no paragraphs"):
+        await citebot.add_document("---\ntitle: Empty\n---\n\n", added_by="x")
+    assert _dump(citebot.settings.database_path) == before
+
+
+async def test_removing_a_document_an_intent_quotes_is_refused(citebot: Citebot, tmp_path: Path) -> None:
+    await citebot.add_document(
+        "Rooibos is not tea at all. It is a South African herb.", title="Rooibos", added_by="a"
+    )
+    intents = (tmp_path / "knowledge" / "intents.yaml").read_text(encoding="utf-8")
+    (tmp_path / "knowledge" / "intents.yaml").write_text(
+        intents
+        + '  - id: rooibos\n    examples: ["Is rooibos tea?"]\n    quotes: ["Rooibos is not tea at all."]\n',
+        encoding="utf-8",
+    )
+    await citebot.reload()
+    with pytest.raises(KnowledgeError, match="rooibos"):
+        await citebot.remove_document("rooibos")
+    assert "rooibos" in [d.id for d in await citebot.documents()]
+
+
+async def test_questions_are_logged_with_a_pseudonymous_user(citebot: Citebot) -> None:
+    result = await citebot.ask("What is the capital of Peru?", guild_id=10, channel_id=20, user_id=123456789)
+    assert result.answer_id is not None and not result.answer.answered
+    assert (await citebot.ask("Where does green tea come from?", log=False)).answer_id is None
+    [logged] = await citebot.unanswered()
+    assert (logged.id, logged.question, logged.guild_id, logged.channel_id) == (
+        result.answer_id,
+        "What is the capital of Peru?",
+        10,
+        20,
+    )
+    assert logged.knowledge_version == citebot.knowledge_version
+    assert await citebot.unanswered(guild_id=11) == []
+    raw = sqlite3.connect(citebot.settings.database_path)
+    try:
+        [(user_hash,)] = raw.execute("SELECT user_hash FROM questions").fetchall()
+    finally:
+        raw.close()
+    assert "123456789" not in user_hash and len(user_hash) == 32
+    with pytest.raises(QuestionError):
+        await citebot.ask("   ")
+
+
+async def test_user_key_setting_changes_the_pseudonym(tmp_path: Path) -> None:
+    write_knowledge(tmp_path / "knowledge")
+    app = await Citebot.open(settings_for(tmp_path))
+    generated = app.user_hash(1)
+    await app.close()
+    app = await Citebot.open(settings_for(tmp_path))
+    assert app.user_hash(1) == generated  # the generated key was kept in the database
+    await app.close()
+    app = await Citebot.open(settings_for(tmp_path, user_id_key="s3cret"))
+    try:
+        assert app.user_hash(1) != generated
+    finally:
+        await app.close()
+
+
+async def test_second_vote_replaces_the_first(citebot: Citebot) -> None:
+    answer_id = (await citebot.ask("Where does green tea come from?", user_id=1)).answer_id
+    assert answer_id is not None
+    await citebot.record_feedback(answer_id, 2, True)
+    await citebot.record_feedback(answer_id, 2, False)
+    await citebot.record_feedback(answer_id, 3, False)
+    stats = await citebot.stats()
+    assert (stats.helpful, stats.not_helpful) == (0, 2)
+    with pytest.raises(UnknownAnswerError):
+        await citebot.record_feedback(answer_id + 100, 2, True)
+
+
+async def test_forget_user_deletes_their_questions_and_votes(citebot: Citebot) -> None:
+    mine = (await citebot.ask("What is the capital of Peru?", user_id=1)).answer_id
+    theirs = (await citebot.ask("What is the capital of Chile?", user_id=2)).answer_id
+    assert mine is not None and theirs is not None
+    await citebot.record_feedback(theirs, 1, True)
+    await citebot.record_feedback(mine, 2, False)
+    assert await citebot.forget_user(1) == 2  # one question (its vote by 2 cascades) and one vote
+    assert [q.question for q in await citebot.unanswered()] == ["What is the capital of Chile?"]
+    stats = await citebot.stats()
+    assert (stats.questions, stats.helpful, stats.not_helpful) == (1, 0, 0)
+    assert await citebot.forget_user(1) == 0
+
+
+async def test_retention_prunes_old_questions_at_start(tmp_path: Path) -> None:
+    write_knowledge(tmp_path / "knowledge")
+    settings = settings_for(tmp_path, question_retention_days=30)
+    app = await Citebot.open(settings)
+    now = dt.datetime.now(dt.UTC)
+    for days in (45, 31, 5):
+        await app.store.log_question(
+            QuestionRecord(
+                now - dt.timedelta(days=days),
+                1,
+                1,
+                None,
+                f"{days} days ago?",
+                False,
+                0.0,
+                "no_match",
+                (),
+                1.0,
+                app.knowledge_version,
+            )
+        )
+    await app.close()
+    app = await Citebot.open(settings)
+    try:
+        assert [q.question for q in await app.unanswered()] == ["5 days ago?"]
+        assert await app.prune() == 0
+    finally:
+        await app.close()
+
+
+async def test_stats_count_per_day_answered_share_and_top_questions(citebot: Citebot) -> None:
+    for question in ["Where does green tea come from?"] * 3 + ["What is the capital of Peru?"]:
+        await citebot.ask(question, guild_id=1)
+    await citebot.ask("hello", guild_id=2)
+    stats = await citebot.stats(guild_id=1)
+    assert (stats.questions, stats.answered, stats.answered_share) == (4, 3, 0.75)
+    assert stats.top_questions[0] == ("where does green tea come from?", 3)
+    assert [d.questions for d in stats.per_day] == [4]
+    assert (await citebot.stats()).questions == 5
+
+
+async def test_answers_keep_flowing_while_a_reload_runs(citebot: Citebot, tmp_path: Path) -> None:
+    old = citebot.knowledge_version
+    knowledge = tmp_path / "knowledge"
+    for number in range(150):  # enough text that building the new index takes a while
+        (knowledge / f"extra-{number}.md").write_text(
+            f"---\ntitle: Extra {number}\n---\n"
+            + " ".join(
+                f"Fact {i} about topic {number} is that item {i} weighs {i + number} grams."
+                for i in range(20)
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+    reload = asyncio.create_task(citebot.reload())
+    seen: list[str] = []
+    while not reload.done():
+        result = await citebot.ask("Where does green tea come from?")
+        assert result.answer.answered
+        seen.append(result.answer.knowledge_version)
+        await asyncio.sleep(0)
+    report = await reload
+    seen.append((await citebot.ask("Where does green tea come from?")).answer.knowledge_version)
+    assert seen.count(old) >= 5  # questions were answered during the reload
+    assert set(seen) == {old, report.version}
+    switch = seen.index(report.version)
+    assert seen[:switch] == [old] * switch and seen[switch:] == [report.version] * (len(seen) - switch)
+    assert (await citebot.stats()).questions == len(seen)
+
+
+async def test_guild_settings_and_meta_through_the_application(citebot: Citebot) -> None:
+    assert (await citebot.guild_settings(5)).cooldown_seconds == citebot.settings.cooldown_seconds
+    await citebot.add_answer_channel(5, 50)
+    await citebot.set_cooldown(5, 0.0)
+    await citebot.set_admin_role(5, 9)
+    settings = await citebot.guild_settings(5)
+    assert (settings.answer_channels, settings.cooldown_seconds, settings.admin_role_id) == (
+        frozenset({50}),
+        0.0,
+        9,
+    )
+    assert await citebot.remove_answer_channel(5, 50) is True
+    with pytest.raises(ValueError):
+        await citebot.set_cooldown(5, -1)
+    await citebot.set_meta("k", "v")
+    assert await citebot.get_meta("k") == "v"
