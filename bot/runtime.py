@@ -19,6 +19,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import hmac
+import json
 import logging
 import secrets
 import time
@@ -30,10 +31,16 @@ from typing import Literal
 
 from bot.config import Settings
 from bot.core.answers import Answer
-from bot.core.documents import Document, parse_document, slugify
+from bot.core.documents import Document, DocumentMeta, Paragraph, Sentence, parse_document, slugify
 from bot.core.errors import CitebotError, KnowledgeError, KnowledgeProblem
 from bot.core.intents import Intent, parse_intent_file, resolve_intents
-from bot.core.knowledge import DOCUMENT_SUFFIXES, INTENT_SUFFIXES, KnowledgeBase, build_knowledge
+from bot.core.knowledge import (
+    DOCUMENT_SUFFIXES,
+    ENGINE_VERSION,
+    INTENT_SUFFIXES,
+    KnowledgeBase,
+    build_knowledge,
+)
 from bot.core.service import QAService
 from bot.storage import (
     GuildSettings,
@@ -60,6 +67,8 @@ log = logging.getLogger(__name__)
 USER_KEY_META = "user_id_key"
 # Hex characters of HMAC-SHA256 kept per user: 128 bits, collision-free for any real guild.
 USER_HASH_CHARS = 32
+# Layout of the stored document structure; bump when _structure changes shape.
+STRUCTURE_FORMAT = 1
 
 
 class FileDocumentError(CitebotError):
@@ -141,11 +150,88 @@ def _row(
         added_by=added_by,
         added_at=dt.datetime.now(dt.UTC),
         content_hash=document.content_hash,
+        structure=_structure(document),
     )
 
 
-def _read_folder(directory: Path) -> tuple[list[tuple[Document, str]], list[StoredIntentFile]]:
-    """Every document (with its text) and intent file under ``directory``; collects every problem."""
+def _structure(document: Document) -> str:
+    """The parsed layout of ``document`` as JSON: paragraphs and sentence offsets into its body."""
+    paragraphs = [
+        [p.number, p.start, p.end, p.section, [[s.start, s.end] for s in p.sentences]]
+        for p in document.paragraphs
+    ]
+    layout = {
+        "format": STRUCTURE_FORMAT,
+        "engine": ENGINE_VERSION,
+        "body": document.body,
+        "paragraphs": paragraphs,
+    }
+    return json.dumps(layout, ensure_ascii=False)
+
+
+def _from_structure(row: StoredDocument) -> Document | None:
+    """The document rebuilt from its stored layout without splitting sentences; None if that is unsafe.
+
+    The layout is used only when it was written by this engine and format and the rebuilt
+    document hashes to the stored content hash; otherwise the text is parsed again.
+    """
+    if row.structure is None:
+        return None
+    try:
+        layout = json.loads(row.structure)
+        if layout.get("format") != STRUCTURE_FORMAT or layout.get("engine") != ENGINE_VERSION:
+            return None
+        body: str = layout["body"]
+        paragraphs = tuple(
+            Paragraph(
+                number,
+                body[start:end],
+                start,
+                end,
+                section,
+                tuple(Sentence(body[s:e], number, s, e) for s, e in spans),
+            )
+            for number, start, end, section, spans in layout["paragraphs"]
+        )
+        meta = DocumentMeta.model_validate(
+            {"title": row.title, "url": row.url, "author": row.author, "published": row.published}
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):  # pydantic's ValidationError is a ValueError
+        return None
+    document = Document(row.id, meta, body, paragraphs, row.source)
+    if document.content_hash != row.content_hash or not _layout_fits(document):
+        return None
+    return document
+
+
+def _layout_fits(document: Document) -> bool:
+    """Whether paragraphs and sentences are ordered, non-empty, trimmed slices inside one another."""
+    cursor = 0
+    for paragraph in document.paragraphs:
+        if not cursor <= paragraph.start < paragraph.end <= len(document.body):
+            return False
+        if paragraph.text != paragraph.text.strip() or not paragraph.sentences:
+            return False
+        inner = paragraph.start
+        for sentence in paragraph.sentences:
+            if (
+                not inner <= sentence.start < sentence.end <= paragraph.end
+                or sentence.text != sentence.text.strip()
+            ):
+                return False
+            inner = sentence.end
+        cursor = paragraph.end
+    return bool(document.paragraphs)
+
+
+def _read_folder(
+    directory: Path, known: dict[str, tuple[str, Document]] | None = None
+) -> tuple[list[tuple[Document, str]], list[StoredIntentFile]]:
+    """Every document (with its text) and intent file under ``directory``; collects every problem.
+
+    ``known`` maps document ids to (text, document) already parsed: a file whose text is
+    unchanged is not parsed again.
+    """
     if not directory.is_dir():
         raise KnowledgeError([KnowledgeProblem(str(directory), "is not a folder")])
     documents: list[tuple[Document, str]] = []
@@ -167,7 +253,12 @@ def _read_folder(directory: Path) -> tuple[list[tuple[Document, str]], list[Stor
             continue
         try:
             if suffix in DOCUMENT_SUFFIXES:
-                documents.append((parse_document(text, source, doc_id=slugify(path.stem)), text))
+                doc_id = slugify(path.stem)
+                previous = (known or {}).get(doc_id)
+                if previous is not None and previous[0] == text and previous[1].source == source:
+                    documents.append((previous[1], text))
+                else:
+                    documents.append((parse_document(text, source, doc_id=doc_id), text))
             else:
                 parse_intent_file(text, source)  # validate now, so the error names this file
                 intent_files.append(StoredIntentFile(source, text))
@@ -204,6 +295,10 @@ def _parse_rows(rows: Iterable[StoredDocument], served: KnowledgeBase | None) ->
             and previous.source == row.source
         ):
             documents.append(previous)
+            continue
+        stored = _from_structure(row)
+        if stored is not None:
+            documents.append(stored)
             continue
         try:
             documents.append(
@@ -387,9 +482,21 @@ class Citebot:
 
     @staticmethod
     def _candidate_from_folder(
-        directory: Path, admin_rows: Sequence[StoredDocument], served: KnowledgeBase | None
+        directory: Path,
+        admin_rows: Sequence[StoredDocument],
+        served: KnowledgeBase | None,
+        file_rows: Sequence[StoredDocument] = (),
     ) -> _Candidate:
-        folder_docs, intent_files = _read_folder(directory)
+        known: dict[str, tuple[str, Document]] = {}
+        if served is not None and file_rows:
+            by_id = {d.id: d for d in served.documents}
+            # Only documents served from exactly this row: another process may have changed the store.
+            known = {
+                row.id: (row.text, by_id[row.id])
+                for row in file_rows
+                if row.id in by_id and by_id[row.id].content_hash == row.content_hash
+            }
+        folder_docs, intent_files = _read_folder(directory, known)
         previous = {row.id: row for row in admin_rows}
         rows = [_row(doc, text, "file", None) for doc, text in folder_docs]
         rows.extend(previous.values())
@@ -409,8 +516,9 @@ class Citebot:
             admin_rows = [row for row in stored.documents if row.source_kind == "admin"]
             directory = self.settings.knowledge_dir
             try:
+                file_rows = [row for row in stored.documents if row.source_kind == "file"]
                 candidate = await asyncio.to_thread(
-                    self._candidate_from_folder, directory, admin_rows, served
+                    self._candidate_from_folder, directory, admin_rows, served, file_rows
                 )
             except KnowledgeError:
                 if not dry_run:

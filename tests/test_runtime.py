@@ -57,6 +57,28 @@ async def test_first_start_imports_the_folder_and_later_starts_serve_the_store(t
         await app.close()
 
 
+async def test_start_up_uses_the_stored_layout_and_falls_back_to_parsing(tmp_path: Path) -> None:
+    knowledge = write_knowledge(tmp_path / "knowledge", coffee=COFFEE)
+    parsed = {d.id: d for d in load_knowledge_dir(knowledge).documents}
+    settings = settings_for(tmp_path)
+    await (await Citebot.open(settings)).close()
+    for garble in (False, True):
+        if garble:  # a layout that no longer fits must not be trusted
+            raw = sqlite3.connect(settings.database_path)
+            shifted = "replace(structure, '\"paragraphs\": [[1, 0', '\"paragraphs\": [[1, 3')"
+            raw.execute(f"UPDATE documents SET structure = {shifted}")
+            raw.execute("UPDATE documents SET structure = '{not json' WHERE id = 'coffee'")
+            raw.commit()
+            raw.close()
+        app = await Citebot.open(settings)
+        try:
+            for document in app.service.knowledge.documents:
+                assert document.paragraphs == parsed[document.id].paragraphs
+                assert document.meta == parsed[document.id].meta
+        finally:
+            await app.close()
+
+
 async def test_reload_reports_and_applies_the_difference(citebot: Citebot, tmp_path: Path) -> None:
     old_version = citebot.knowledge_version
     write_knowledge(tmp_path / "knowledge", tea=TEA_CHANGED, coffee=COFFEE)

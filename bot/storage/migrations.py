@@ -79,5 +79,10 @@ _V2 = [
     "CREATE INDEX feedback_user ON feedback (user_hash)",
 ]
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (tuple(_V1), tuple(_V2))
+# v3: each document's paragraphs and sentence offsets, so start-up need not split sentences again.
+_V3 = [
+    "ALTER TABLE documents ADD COLUMN structure TEXT",
+]
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (tuple(_V1), tuple(_V2), tuple(_V3))
 SCHEMA_VERSION = len(MIGRATIONS)

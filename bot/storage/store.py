@@ -73,6 +73,8 @@ class StoredDocument:
     added_by: str | None
     added_at: dt.datetime
     content_hash: str
+    # The parsed layout (JSON, written by the runtime) so start-up can skip parsing; None: parse.
+    structure: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,7 +302,7 @@ class Store:
             try:
                 docs = await self._db.execute_fetchall(
                     "SELECT id, title, url, author, published, text, source_kind, source, added_by, added_at,"
-                    " content_hash FROM documents ORDER BY id"
+                    " content_hash, structure FROM documents ORDER BY id"
                 )
                 intents = await self._db.execute_fetchall(
                     "SELECT source, text FROM intent_files ORDER BY source"
@@ -309,7 +311,7 @@ class Store:
             finally:
                 await self._db.execute("COMMIT")
         documents = tuple(
-            StoredDocument(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], _moment(r[9]), r[10])
+            StoredDocument(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], _moment(r[9]), r[10], r[11])
             for r in docs
         )
         versions = list(version)
@@ -343,7 +345,7 @@ class Store:
             await self._pause()
             await self._db.executemany(
                 "INSERT INTO documents (id, title, url, author, published, text, source_kind, source,"
-                " added_by, added_at, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " added_by, added_at, content_hash, structure) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         d.id,
@@ -357,6 +359,7 @@ class Store:
                         d.added_by,
                         _timestamp(d.added_at),
                         d.content_hash,
+                        d.structure,
                     )
                     for d in documents
                 ],
