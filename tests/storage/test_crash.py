@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -23,10 +22,20 @@ import asyncio, sys
 from pathlib import Path
 from bot.config import Settings
 from bot.runtime import Citebot
+from bot.storage import Store
+
+pause = Store._pause
+
+async def announced_pause(self: Store) -> None:
+    # Tell the test where the transaction is, then hold still there so the kill lands inside it.
+    print("pause", flush=True)
+    await pause(self)
+
+Store._pause = announced_pause
 
 async def main() -> None:
     app = await Citebot.open(Settings(knowledge_dir=Path(sys.argv[1]), database_path=Path(sys.argv[2])))
-    app.store.write_pause = float(sys.argv[3])
+    app.store.write_pause = 0.5
     print("reloading", flush=True)
     await app.reload()
     print("done", flush=True)
@@ -35,8 +44,11 @@ async def main() -> None:
 asyncio.run(main())
 """
 
-PAUSE = 0.1  # seconds between the statements of the reload transaction (4 pauses)
-KILL_AFTER = (0.0, 0.05, 0.15, 0.25, 0.35, 3.0)  # before, inside (several places), after the commit
+# (line to wait for, how many of them): before the transaction, after each of its 4 steps
+# (documents deleted, documents written, intents written, version set: all before COMMIT),
+# and after the commit.
+KILL_POINTS = [("reloading", 1), ("pause", 1), ("pause", 2), ("pause", 3), ("pause", 4), ("done", 1)]
+EXPECTED = ["old", "old", "old", "old", "old", "new"]
 
 
 async def _stored_version_is_consistent(database: Path) -> str:
@@ -65,17 +77,20 @@ async def test_reload_killed_at_any_moment_leaves_old_or_new(tmp_path: Path) -> 
     script = tmp_path / "reloader.py"
     script.write_text(RELOADER, encoding="utf-8")
     outcomes: list[str] = []
-    for number, delay in enumerate(KILL_AFTER):
+    for number, (line, count) in enumerate(KILL_POINTS):
         database = tmp_path / f"run{number}.sqlite3"
         shutil.copy(pristine, database)
         process = subprocess.Popen(
-            [sys.executable, str(script), str(knowledge), str(database), str(PAUSE)],
+            [sys.executable, str(script), str(knowledge), str(database)],
             stdout=subprocess.PIPE,
             env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
         )
         assert process.stdout is not None
-        assert process.stdout.readline() == b"reloading\n"
-        time.sleep(delay)
+        seen = 0
+        while seen < count:
+            output = process.stdout.readline()
+            assert output, "the reloader ended early"
+            seen += output == f"{line}\n".encode()
         process.send_signal(signal.SIGKILL)
         process.wait()
         process.stdout.close()
@@ -91,5 +106,4 @@ async def test_reload_killed_at_any_moment_leaves_old_or_new(tmp_path: Path) -> 
             await app.close()
         outcomes.append("new" if version == new else "old")
         await asyncio.sleep(0)
-    # The kills really landed at different moments: some before the commit, the last after it.
-    assert outcomes[0] == "old" and outcomes[2] == "old" and outcomes[-1] == "new", outcomes
+    assert outcomes == EXPECTED
