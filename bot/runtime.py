@@ -47,6 +47,7 @@ from bot.storage import (
     LoggedQuestion,
     QuestionRecord,
     Stats,
+    StorageError,
     Store,
     StoredDocument,
     StoredIntentFile,
@@ -427,6 +428,8 @@ class Citebot:
     ) -> AskResult:
         """Answer ``question`` and, if ``log``, record it in the question log.
 
+        If the log cannot be written (say the database is locked), the answer is still returned,
+        with ``answer_id`` None, and the failure is logged.
         Raises :class:`~bot.core.errors.QuestionError` for an empty or too long question.
         """
         started = time.perf_counter()
@@ -449,7 +452,14 @@ class Citebot:
             latency_ms=latency_ms,
             knowledge_version=answer.knowledge_version,
         )
-        return AskResult(answer, await self.store.log_question(record))
+        try:
+            answer_id = await self.store.log_question(record)
+        except StorageError:
+            # The answer is good without its log entry: the user still gets it, operators see why.
+            logger = logging.getLogger(__name__)  # the ``log`` parameter hides the module's ``log``
+            logger.exception("could not log a question (guild %s, channel %s)", guild_id, channel_id)
+            return AskResult(answer, None)
+        return AskResult(answer, answer_id)
 
     async def record_feedback(self, answer_id: int, user_id: int, helpful: bool) -> None:
         """Record a helpful / not helpful vote; a user's second vote on an answer replaces the first."""

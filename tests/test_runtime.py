@@ -209,6 +209,21 @@ async def test_questions_are_logged_with_a_pseudonymous_user(citebot: Citebot) -
         await citebot.ask("   ")
 
 
+async def test_answers_still_come_when_the_log_cannot_be_written(
+    citebot: Citebot, caplog: pytest.LogCaptureFixture
+) -> None:
+    holder = sqlite3.connect(citebot.settings.database_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process is writing and does not let go
+    try:
+        result = await citebot.ask("Where does green tea come from?", user_id=1)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.answer.answered and result.answer_id is None
+    assert "could not log a question" in caplog.text
+    assert (await citebot.ask("Where does green tea come from?", user_id=1)).answer_id is not None
+
+
 async def test_user_key_setting_changes_the_pseudonym(tmp_path: Path) -> None:
     write_knowledge(tmp_path / "knowledge")
     app = await Citebot.open(settings_for(tmp_path))
