@@ -367,8 +367,11 @@ class Citebot:
                 knowledge = await asyncio.to_thread(
                     lambda: build_knowledge(_parse_rows(rows, None), _parse_intents(stored.intent_files))
                 )
-                if knowledge.version != stored.version:
-                    # The engine changed (ENGINE_VERSION) since the last write: record what is served now.
+                if knowledge.version != stored.version or any(row.structure is None for row in rows):
+                    # The engine changed (ENGINE_VERSION) or layouts are missing: record what is served
+                    # now, with fresh layouts, so the next start need not split sentences again.
+                    parsed = {d.id: d for d in knowledge.documents}
+                    rows = tuple(replace(row, structure=_structure(parsed[row.id])) for row in rows)
                     await store.replace_knowledge(
                         rows, stored.intent_files, knowledge.version, expected_version=stored.version
                     )

@@ -77,6 +77,16 @@ async def test_start_up_uses_the_stored_layout_and_falls_back_to_parsing(tmp_pat
                 assert document.meta == parsed[document.id].meta
         finally:
             await app.close()
+    raw = sqlite3.connect(settings.database_path)
+    try:  # a layout that was missing is written again at start
+        raw.execute("UPDATE documents SET structure = NULL")
+        raw.commit()
+        raw.close()
+        await (await Citebot.open(settings)).close()
+        raw = sqlite3.connect(settings.database_path)
+        assert raw.execute("SELECT count(*) FROM documents WHERE structure IS NULL").fetchone() == (0,)
+    finally:
+        raw.close()
 
 
 async def test_reload_reports_and_applies_the_difference(citebot: Citebot, tmp_path: Path) -> None:
