@@ -31,16 +31,10 @@ from typing import Literal
 
 from bot.config import Settings
 from bot.core.answers import Answer
-from bot.core.documents import Document, DocumentMeta, Paragraph, Sentence, parse_document, slugify
+from bot.core.documents import Document, DocumentMeta, Paragraph, Sentence, parse_document
 from bot.core.errors import CitebotError, KnowledgeError, KnowledgeProblem
 from bot.core.intents import Intent, parse_intent_file, resolve_intents
-from bot.core.knowledge import (
-    DOCUMENT_SUFFIXES,
-    ENGINE_VERSION,
-    INTENT_SUFFIXES,
-    KnowledgeBase,
-    build_knowledge,
-)
+from bot.core.knowledge import ENGINE_VERSION, KnowledgeBase, build_knowledge, read_knowledge_texts
 from bot.core.service import QAService
 from bot.storage import (
     GuildSettings,
@@ -233,36 +227,20 @@ def _read_folder(
     ``known`` maps document ids to (text, document) already parsed: a file whose text is
     unchanged is not parsed again.
     """
-    if not directory.is_dir():
-        raise KnowledgeError([KnowledgeProblem(str(directory), "is not a folder")])
+    texts, problems = read_knowledge_texts(directory)
     documents: list[tuple[Document, str]] = []
     intent_files: list[StoredIntentFile] = []
-    problems: list[KnowledgeProblem] = []
-    paths = sorted(p for p in directory.rglob("*") if p.is_file() and not p.name.startswith("."))
-    for path in paths:
-        suffix = path.suffix.lower()
-        if suffix not in DOCUMENT_SUFFIXES + INTENT_SUFFIXES:
-            continue
-        source = str(path)
+    for item in texts:
         try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            problems.append(KnowledgeProblem(source, f"is not UTF-8 text (byte {exc.start})"))
-            continue
-        except OSError as exc:
-            problems.append(KnowledgeProblem(source, f"cannot be read: {exc.strerror}"))
-            continue
-        try:
-            if suffix in DOCUMENT_SUFFIXES:
-                doc_id = slugify(path.stem)
-                previous = (known or {}).get(doc_id)
-                if previous is not None and previous[0] == text and previous[1].source == source:
-                    documents.append((previous[1], text))
+            if item.doc_id is not None:
+                previous = (known or {}).get(item.doc_id)
+                if previous is not None and previous[0] == item.text and previous[1].source == item.source:
+                    documents.append((previous[1], item.text))
                 else:
-                    documents.append((parse_document(text, source, doc_id=doc_id), text))
+                    documents.append((parse_document(item.text, item.source, doc_id=item.doc_id), item.text))
             else:
-                parse_intent_file(text, source)  # validate now, so the error names this file
-                intent_files.append(StoredIntentFile(source, text))
+                parse_intent_file(item.text, item.source)  # validate now, so the error names this file
+                intent_files.append(StoredIntentFile(item.source, item.text))
         except KnowledgeError as exc:
             problems.extend(exc.problems)
     if problems:

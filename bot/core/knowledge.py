@@ -24,9 +24,11 @@ __all__ = [
     "INTENT_SUFFIXES",
     "KnowledgeBase",
     "KnowledgeFiles",
+    "KnowledgeText",
     "build_knowledge",
     "load_knowledge_dir",
     "read_knowledge_dir",
+    "read_knowledge_texts",
 ]
 
 DOCUMENT_SUFFIXES = (".md", ".markdown")
@@ -98,19 +100,22 @@ def build_knowledge(
     )
 
 
-def read_knowledge_dir(directory: Path) -> KnowledgeFiles:
-    """Parse every document and intent file under ``directory``, collecting every problem."""
+@dataclass(frozen=True, slots=True)
+class KnowledgeText:
+    """The raw text of one knowledge file: a document (with its id) or an intent file."""
+
+    source: str
+    text: str
+    doc_id: str | None  # None for an intent file
+
+
+def read_knowledge_texts(directory: Path) -> tuple[list[KnowledgeText], list[KnowledgeProblem]]:
+    """The text of every document and intent file under ``directory``, and every file that failed."""
     if not directory.is_dir():
         raise KnowledgeError([KnowledgeProblem(str(directory), "is not a folder")])
-    documents: list[Document] = []
-    intents: list[tuple[Intent, str]] = []
+    texts: list[KnowledgeText] = []
     problems: list[KnowledgeProblem] = []
-    files = sorted(
-        p
-        for p in directory.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.parts[-1:])
-    )
-    for path in files:
+    for path in sorted(p for p in directory.rglob("*") if p.is_file() and not p.name.startswith(".")):
         suffix = path.suffix.lower()
         if suffix not in DOCUMENT_SUFFIXES + INTENT_SUFFIXES:
             continue
@@ -123,11 +128,21 @@ def read_knowledge_dir(directory: Path) -> KnowledgeFiles:
         except OSError as exc:
             problems.append(KnowledgeProblem(source, f"cannot be read: {exc.strerror}"))
             continue
+        texts.append(KnowledgeText(source, text, slugify(path.stem) if suffix in DOCUMENT_SUFFIXES else None))
+    return texts, problems
+
+
+def read_knowledge_dir(directory: Path) -> KnowledgeFiles:
+    """Parse every document and intent file under ``directory``, collecting every problem."""
+    texts, problems = read_knowledge_texts(directory)
+    documents: list[Document] = []
+    intents: list[tuple[Intent, str]] = []
+    for item in texts:
         try:
-            if suffix in DOCUMENT_SUFFIXES:
-                documents.append(parse_document(text, source, doc_id=slugify(path.stem)))
+            if item.doc_id is not None:
+                documents.append(parse_document(item.text, item.source, doc_id=item.doc_id))
             else:
-                intents.extend((intent, source) for intent in parse_intent_file(text, source))
+                intents.extend((intent, item.source) for intent in parse_intent_file(item.text, item.source))
         except KnowledgeError as exc:
             problems.extend(exc.problems)
     if problems:

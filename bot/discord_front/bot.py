@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.core.errors import CitebotError, QuestionError
 from bot.discord_front.health import HEALTH_INTERVAL_SECONDS
 from bot.discord_front.render import RenderedAnswer, clean_question, render_answer
-from bot.discord_front.views import DYNAMIC_ITEMS, build_view
+from bot.discord_front.views import DYNAMIC_ITEMS, message_parts
 from bot.runtime import AskResult, Citebot
 
 __all__ = ["COMMANDS_HASH_KEY", "CitebotBot", "Cooldown", "ShardedCitebotBot", "create_bot"]
@@ -263,14 +263,7 @@ class CitebotBot(commands.Bot):
         self, interaction: discord.Interaction[Any], rendered: RenderedAnswer, *, ephemeral: bool = False
     ) -> None:
         """Send a rendered answer as the interaction's response (or follow-up once deferred)."""
-        kwargs: dict[str, Any] = {"ephemeral": ephemeral}
-        if rendered.content:
-            kwargs["content"] = rendered.content
-        if rendered.embed is not None:
-            kwargs["embed"] = discord.Embed.from_dict(rendered.embed)
-        view = build_view(rendered.buttons)
-        if view is not None:
-            kwargs["view"] = view
+        kwargs: dict[str, Any] = {"ephemeral": ephemeral, **message_parts(rendered)}
         if interaction.response.is_done():
             await interaction.followup.send(**kwargs)
         else:

@@ -14,7 +14,14 @@ from bot.discord_front.render import ButtonSpec
 if TYPE_CHECKING:
     from bot.discord_front.bot import CitebotBot
 
-__all__ = ["DYNAMIC_ITEMS", "ContextButton", "FeedbackButton", "SuggestionButton", "build_view"]
+__all__ = [
+    "DYNAMIC_ITEMS",
+    "ContextButton",
+    "FeedbackButton",
+    "SuggestionButton",
+    "build_view",
+    "message_parts",
+]
 
 log = logging.getLogger(__name__)
 
@@ -150,3 +157,16 @@ def _item(spec: ButtonSpec) -> discord.ui.Item[Any]:
     if match := re.fullmatch(render.SUGGESTION_TEMPLATE, spec.custom_id):
         return SuggestionButton(match["question"], spec)
     return _button(spec)
+
+
+def message_parts(rendered: render.RenderedAnswer) -> dict[str, Any]:
+    """The content, embed and view of a rendered answer, as keyword arguments for any send call."""
+    parts: dict[str, Any] = {}
+    if rendered.content:
+        parts["content"] = rendered.content
+    if rendered.embed is not None:
+        parts["embed"] = discord.Embed.from_dict(rendered.embed)
+    view = build_view(rendered.buttons)
+    if view is not None:
+        parts["view"] = view
+    return parts

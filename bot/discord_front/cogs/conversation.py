@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Any
 
 import discord
 from discord.ext import commands
@@ -12,7 +11,7 @@ from discord.ext import commands
 from bot.core.errors import QuestionError
 from bot.discord_front.bot import APOLOGY, CitebotBot
 from bot.discord_front.render import clean_question, render_answer
-from bot.discord_front.views import build_view
+from bot.discord_front.views import message_parts
 
 __all__ = ["ConversationCog", "setup"]
 
@@ -97,15 +96,7 @@ class ConversationCog(commands.Cog):
             result.answer.answered,
             result.answer_id,
         )
-        kwargs: dict[str, Any] = {"mention_author": False}
-        if rendered.content:
-            kwargs["content"] = rendered.content
-        if rendered.embed is not None:
-            kwargs["embed"] = discord.Embed.from_dict(rendered.embed)
-        view = build_view(rendered.buttons)
-        if view is not None:
-            kwargs["view"] = view
-        await message.reply(**kwargs)
+        await message.reply(mention_author=False, **message_parts(rendered))
 
 
 async def setup(bot: CitebotBot) -> None:
