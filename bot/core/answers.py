@@ -18,6 +18,7 @@ class Reason(StrEnum):
     CHITCHAT = "chitchat"  # greeting, thanks, help: a fixed reply
     LOW_CONFIDENCE = "low_confidence"  # the best candidate is not good enough
     UNKNOWN_TERMS = "unknown_terms"  # the question's key words are not in the knowledge base
+    OTHER_SUBJECT = "other_subject"  # the words asked are said of another subject (Chang'e-6 for -5)
     MISSING_ANSWER_TYPE = "missing_answer_type"  # e.g. a "when" question and no date in the best sentence
     NO_MATCH = "no_match"  # nothing in the knowledge base matched at all
     EMPTY_KNOWLEDGE = "empty_knowledge"  # there are no documents to answer from

@@ -139,6 +139,10 @@ class KnowledgeIndex:
         """Sentence-level idf of ``term``; unseen terms get the highest idf there is."""
         return self.sentence_bm25.idf.get(term, self.unseen_idf)
 
+    def knows(self, term: str) -> bool:
+        """Whether ``term`` or a relative of it occurs anywhere in the knowledge base."""
+        return term in self.sentence_bm25.idf or bool(self.relatives(term))
+
     def relatives(self, term: str) -> list[str]:
         """Indexed terms that share ``term``'s first letters: variants the stemmer did not merge."""
         if len(term) < PREFIX_CHARS or term[0].isdigit():

@@ -23,27 +23,19 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from rapidfuzz import fuzz, process
 
 from bot.core.documents import Document, Sentence
 from bot.core.errors import KnowledgeError, KnowledgeProblem
-from bot.core.index import KnowledgeIndex
-from bot.core.questions import AnalysedQuestion, analyse_question
-from bot.core.text import fold
 
 __all__ = [
     "Intent",
     "IntentFile",
-    "IntentMatch",
-    "IntentMatcher",
     "ResolvedIntent",
     "parse_intent_file",
     "resolve_intents",
 ]
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-# A fuzzy score (0-100) at which a question counts as a rewording of an example.
-MINIMUM_INTENT_SCORE = 86.0
 
 
 class Intent(BaseModel):
@@ -202,88 +194,3 @@ def resolve_intents(
     if problems:
         raise KnowledgeError(problems)
     return resolved
-
-
-@dataclass(frozen=True, slots=True)
-class IntentMatch:
-    """An intent and how closely the question matched one of its examples (0-100)."""
-
-    intent: ResolvedIntent
-    score: float
-    example: str
-
-
-def _key(question: AnalysedQuestion) -> str:
-    return " ".join(question.tokens)
-
-
-class IntentMatcher:
-    """Fuzzy matching of questions against the examples of curated intents."""
-
-    def __init__(self, intents: Sequence[ResolvedIntent]) -> None:
-        """Prepare the example questions of ``intents`` for matching."""
-        self.intents = tuple(intents)
-        self._examples: list[tuple[ResolvedIntent, str, AnalysedQuestion]] = []
-        for intent in self.intents:
-            for example in intent.examples:
-                self._examples.append((intent, example, analyse_question(example)))
-        self._keys = [_key(analysed) for _, _, analysed in self._examples]
-
-    def best(self, question: AnalysedQuestion, index: KnowledgeIndex) -> IntentMatch | None:
-        """The intent whose example best matches ``question``, if one plainly does.
-
-        A close string match is not enough when the question names something the example does
-        not (another number, another name) or flips its negation: "When did Chang'e-5 launch?"
-        must not take the answer to "When did Chang'e-6 launch?".
-        """
-        if not self._keys:
-            return None
-        key = _key(question)
-        found = process.extract(key, self._keys, scorer=fuzz.ratio, limit=5, score_cutoff=60)
-        found += process.extract(key, self._keys, scorer=fuzz.token_sort_ratio, limit=5, score_cutoff=60)
-        for _, score, position in sorted(found, key=lambda f: (-f[1], f[2])):
-            intent, example, analysed = self._examples[position]
-            if score < MINIMUM_INTENT_SCORE and not intent.is_chitchat:
-                break
-            if intent.is_chitchat and score < MINIMUM_INTENT_SCORE + 4:
-                continue
-            if analysed.negated != question.negated:
-                continue
-            if _names_something_else(question, analysed, intent, index):
-                continue
-            return IntentMatch(intent, float(score), example)
-        return None
-
-    def suggestions(self, question: str, limit: int = 3) -> list[str]:
-        """Example questions close to ``question``, one per intent, best first."""
-        if not self._keys:
-            return []
-        key = " ".join(analyse_question(question).tokens)
-        picked: list[str] = []
-        used: set[str] = set()
-        ranked = process.extract(key, self._keys, scorer=fuzz.token_set_ratio, limit=len(self._keys))
-        for _, _score, position in sorted(ranked, key=lambda f: (-f[1], f[2])):
-            intent, example, _ = self._examples[position]
-            if intent.is_chitchat or intent.id in used:
-                continue
-            used.add(intent.id)
-            picked.append(example)
-            if len(picked) == limit:
-                break
-        return picked
-
-
-def _names_something_else(
-    question: AnalysedQuestion, example: AnalysedQuestion, intent: ResolvedIntent, index: KnowledgeIndex
-) -> bool:
-    cited = " ".join(fold(s.text) for _, s in intent.citations)
-    for token in question.tokens:
-        if token in example.tokens or token in cited:
-            continue
-        # A number, a numbered name or a word the knowledge base has never seen changes the subject.
-        # A typo of a known word ("trackd") is not a new subject.
-        if any(ch.isdigit() for ch in token) or (
-            len(token) > 3 and token not in index.surface_vocabulary and index.correct_spelling(token) is None
-        ):
-            return True
-    return False

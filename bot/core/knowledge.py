@@ -16,7 +16,8 @@ from pathlib import Path
 from bot.core.documents import Document, parse_document, slugify
 from bot.core.errors import KnowledgeError, KnowledgeProblem
 from bot.core.index import KnowledgeIndex
-from bot.core.intents import Intent, IntentMatcher, ResolvedIntent, parse_intent_file, resolve_intents
+from bot.core.intent_matcher import IntentMatcher
+from bot.core.intents import Intent, ResolvedIntent, parse_intent_file, resolve_intents
 
 __all__ = [
     "DOCUMENT_SUFFIXES",
@@ -91,11 +92,12 @@ def build_knowledge(
     if problems:
         raise KnowledgeError(problems)
     resolved = resolve_intents(intents, documents)
+    index = KnowledgeIndex(documents)
     return KnowledgeBase(
         tuple(documents),
         tuple(resolved),
-        KnowledgeIndex(documents),
-        IntentMatcher(resolved),
+        index,
+        IntentMatcher(resolved, index),
         _version(documents, intents),
     )
 

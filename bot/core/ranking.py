@@ -46,6 +46,9 @@ FEATURE_WEIGHTS: dict[str, float] = {
     "missing_salient": 0.0,
     "missing_max_idf": 0.0,
     "negation_mismatch": 0.0,
+    "answer_miss": 0.0,
+    "plain_coverage": 0.0,
+    "sibling_coverage": 0.0,
 }
 
 
@@ -142,6 +145,13 @@ def _numbered_stem(term: str) -> str | None:
     return name if name and name != term and name.isalpha() else None
 
 
+def _plain_coverage(terms: QueryTerms, present: set[str]) -> float:
+    """Share of the question's weight a sentence covers, numbered names left out."""
+    plain = {t: w for t, w in terms.weights.items() if _numbered_stem(t) is None}
+    total = sum(terms.idf[t] * w for t, w in plain.items())
+    return sum(terms.idf[t] * w for t, w in plain.items() if t in present) / total if total else 0.0
+
+
 def names_another(sentence_terms: frozenset[str], question_terms: dict[str, float]) -> bool:
     """Whether the sentence is about a sibling of a numbered name asked about (Chang'e-6 for Chang'e-5)."""
     for term in question_terms:
@@ -151,6 +161,18 @@ def names_another(sentence_terms: frozenset[str], question_terms: dict[str, floa
         if any(_numbered_stem(other) == name for other in sentence_terms):
             return True
     return False
+
+
+def _holds_quantity(question: AnalysedQuestion, text: str, index: KnowledgeIndex) -> bool:
+    """Whether a sentence can say the quantity asked: "2 kg" for "how heavy".
+
+    A counted noun ("how many grams") only has to be known somewhere: counts are often of
+    a synonym ("people" answered by "60,000 settlers"), but never of something never mentioned.
+    """
+    if question.measure is not None:
+        return question.measure.search(text) is not None
+    counted = question.counted
+    return counted is None or index.knows(counted)
 
 
 def rank_candidates(index: KnowledgeIndex, question: AnalysedQuestion, terms: QueryTerms) -> list[Candidate]:
@@ -171,14 +193,16 @@ def rank_candidates(index: KnowledgeIndex, question: AnalysedQuestion, terms: Qu
     wanted = question.answer_type
     asked = frozenset(question.tokens)
     candidates: list[Candidate] = []
+    sibling = 0.0  # best plain coverage among sentences about a sibling of a numbered name asked
     for position in top.tolist():
         indexed = index.sentences[position]
         present = set(indexed.terms)
         in_paragraph = index.paragraph_terms[indexed.paragraph]
         # A numbered name asked about ("Chang'e-5") must be what the sentence's paragraph discusses.
-        if names_another(frozenset(present), terms.weights) or any(
-            _numbered_stem(t) and t not in in_paragraph for t in terms.weights
-        ):
+        if names_another(frozenset(present), terms.weights):
+            sibling = max(sibling, _plain_coverage(terms, present))
+            continue
+        if any(_numbered_stem(t) and t not in in_paragraph for t in terms.weights):
             continue
         paragraph = index.paragraph_sentences[indexed.paragraph]
         window: set[str] = set(present)
@@ -209,6 +233,11 @@ def rank_candidates(index: KnowledgeIndex, question: AnalysedQuestion, terms: Qu
             "bigrams": bigrams,
             "type_match": float(typed and wanted in kinds),
             "type_miss": float(typed and wanted not in kinds),
+            # The answer proper: a unit ("kg") stands in for a number, a count needs its noun.
+            "answer_miss": float(
+                not _holds_quantity(question, indexed.sentence.text, index)
+                or (question.measure is None and typed and wanted not in kinds)
+            ),
             "no_new_words": float(present <= set(terms.weights)),
             "proximity": _proximity(indexed.terms, terms.weights),
             "related_coverage": soft_covered / total,
@@ -222,8 +251,11 @@ def rank_candidates(index: KnowledgeIndex, question: AnalysedQuestion, terms: Qu
             "missing_max_idf": max((terms.idf[t] for t in missing), default=0.0) / index.unseen_idf,
             "negation_mismatch": float(question.negated and not (set(indexed.tokens) & NEGATIONS)),
         }
+        features["plain_coverage"] = _plain_coverage(terms, present)
         score = sum(FEATURE_WEIGHTS[name] * value for name, value in features.items())
         candidates.append(Candidate(position, score, features))
+    for candidate in candidates:
+        candidate.features["sibling_coverage"] = sibling
     # Ties break on document order so the same question always gets the same answer.
     candidates.sort(key=lambda c: (-c.score, c.sentence))
     return candidates

@@ -14,10 +14,12 @@ import time
 from bot.core.answers import Answer, Citation, Reason
 from bot.core.documents import Sentence
 from bot.core.errors import QuestionError
-from bot.core.intents import IntentMatch
+from bot.core.index import KnowledgeIndex
+from bot.core.intent_matcher import IntentMatch
 from bot.core.knowledge import KnowledgeBase
 from bot.core.questions import AnalysedQuestion, AnswerType, analyse_question, sentence_answer_types
 from bot.core.ranking import Candidate, QueryTerms, query_terms, rank_candidates
+from bot.core.text import stem
 
 __all__ = ["MAX_QUESTION_CHARS", "MINIMUM_CONFIDENCE", "QAService"]
 
@@ -31,6 +33,13 @@ STRICT_TYPES = frozenset({AnswerType.DATE, AnswerType.NUMBER})
 # A best sentence without one is cited only on a strong match everywhere else.
 TYPE_MISS_CONFIDENCE = 0.2
 MAX_CITATIONS = 3
+# A sentence about a sibling of the numbered name asked that covers this much more of the
+# question than any sentence about the name itself means the question swaps its subject.
+SIBLING_MARGIN = 0.15
+# An intent matched less closely than a plain rewording still answers when its cited sentence
+# is among retrieval's best few: two weak signals that agree.
+AGREEMENT_INTENT_SCORE = 0.6
+AGREEMENT_DEPTH = 3
 # A further sentence is cited only when it scores close to the best one...
 SUPPORTING_SCORE_RATIO = 0.8
 # ...and adds words the question and the earlier citations do not already have.
@@ -125,12 +134,14 @@ class QAService:
         version = knowledge.version
         analysed = analyse_question(text)
         index = knowledge.index
-        match = knowledge.matcher.best(analysed, index)
+        terms = query_terms(index, analysed)
+        matches = knowledge.matcher.ranked(analysed, terms)
+        match = knowledge.matcher.best(analysed, terms)
         if match is not None and match.intent.is_chitchat:
             return Answer(
                 text,
                 True,
-                match.score / 100,
+                match.score,
                 Reason.CHITCHAT,
                 intent=match.intent.id,
                 reply=match.intent.reply,
@@ -138,13 +149,10 @@ class QAService:
             )
         if not knowledge.documents:
             return Answer(text, False, 0.0, Reason.EMPTY_KNOWLEDGE, knowledge_version=version)
-        terms = query_terms(index, analysed)
+        if match is not None:
+            return self._intent_answer(knowledge, text, match, match.score)
         candidates = rank_candidates(index, analysed, terms)
         confidence, debug = self._confidence(knowledge, analysed, terms, candidates)
-        if match is not None:
-            intent_confidence = match.score / 100
-            if intent_confidence >= confidence:
-                return self._intent_answer(knowledge, text, match, intent_confidence)
         if not candidates:
             return self._decline(knowledge, text, Reason.NO_MATCH, 0.0, debug)
         unknown = terms.unknown(index)
@@ -155,12 +163,22 @@ class QAService:
             terms.corrected
         ) >= len(terms.weights):
             return self._decline(knowledge, text, Reason.UNKNOWN_TERMS, min(confidence, 0.0), debug)
+        best = candidates[0].features
+        # The words asked about are said of a sibling ("launch" of Chang'e-6 when Chang'e-5 is asked).
+        if best["plain_coverage"] + SIBLING_MARGIN < best["sibling_coverage"]:
+            return self._decline(knowledge, text, Reason.OTHER_SUBJECT, confidence, debug)
+        # What is asked of the subject ("the head of", "founded") is never mentioned anywhere.
         if (
-            analysed.answer_type in STRICT_TYPES
-            and candidates[0].features["type_miss"]
-            and confidence < TYPE_MISS_CONFIDENCE
+            analysed.relation is not None
+            and not index.knows(analysed.relation)
+            and all(stem(typed) != analysed.relation for typed in terms.corrected)
         ):
+            return self._decline(knowledge, text, Reason.UNKNOWN_TERMS, confidence, debug)
+        if analysed.answer_type in STRICT_TYPES and best["answer_miss"]:
             return self._decline(knowledge, text, Reason.MISSING_ANSWER_TYPE, confidence, debug)
+        agreed = self._agreeing_intent(index, matches, candidates)
+        if agreed is not None:
+            return self._intent_answer(knowledge, text, agreed, max(confidence, agreed.score))
         if confidence < self.minimum_confidence:
             return self._decline(knowledge, text, Reason.LOW_CONFIDENCE, confidence, debug)
         chosen = self._supporting(knowledge, analysed, terms, candidates)
@@ -187,12 +205,26 @@ class QAService:
             return 0.0, features
         best = candidates[0]
         features.update((name, value) for name, value in best.features.items() if name in CONFIDENCE_WEIGHTS)
-        second = candidates[1].score if len(candidates) > 1 else 0.0
+        # A lone candidate is not evidence of a clear winner: its margin is left neutral.
+        second = candidates[1].score if len(candidates) > 1 else best.score
         features["margin"] = (best.score - second) / max(best.score, 1e-9)
         features["score"] = best.score
         features["negated"] = float(question.negated)
         logit = sum(CONFIDENCE_WEIGHTS[name] * value for name, value in features.items())
         return _sigmoid(logit), features
+
+    @staticmethod
+    def _agreeing_intent(
+        index: KnowledgeIndex, matches: list[IntentMatch], candidates: list[Candidate]
+    ) -> IntentMatch | None:
+        """A looser intent match that retrieval backs: its answer is among the best few sentences."""
+        top = {index.sentences[c.sentence].sentence for c in candidates[:AGREEMENT_DEPTH]}
+        for match in matches:
+            if match.score < AGREEMENT_INTENT_SCORE:
+                break
+            if not match.intent.is_chitchat and match.intent.citations[0][1] in top:
+                return match
+        return None
 
     def _supporting(
         self,

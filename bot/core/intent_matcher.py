@@ -1,0 +1,267 @@
+"""Matching a question to the curated intents whose example questions it rewords.
+
+Character-level fuzzy scores alone only catch near-copies of an example ("who tracked
+change 6"). Readers reword: "Is ESA joining ILRS?" for "Will ESA join the ILRS?". So a question
+is scored against every example by how much of its weighted content words the example (or, a
+little less, the intent's cited sentences) accounts for, blended with a fuzzy score that still
+sees the question words. Guards then refuse matches that a word-overlap score gets wrong: a
+different answer type ("where" for "when"), a flipped negation, a number or name the intent
+does not cover.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from bot.core.index import KnowledgeIndex
+from bot.core.intents import ResolvedIntent
+from bot.core.questions import (
+    AnalysedQuestion,
+    AnswerType,
+    analyse_question,
+    answer_mentions,
+    sentence_answer_types,
+)
+from bot.core.ranking import TYPO_WEIGHT, QueryTerms
+from bot.core.text import STOP_WORDS, content_terms, stem, tokenize
+
+__all__ = [
+    "CHITCHAT_SCORE",
+    "MINIMUM_INTENT_SCORE",
+    "IntentMatch",
+    "IntentMatcher",
+]
+
+# A score (0-1) from which a question counts as a rewording of an intent's example.
+MINIMUM_INTENT_SCORE = 0.8
+# Chit-chat has few words to compare, so it needs a closer string match.
+CHITCHAT_SCORE = 0.9
+# Credit for a question word found in another example of the intent rather than this one,
+# or in the sentence the intent cites first...
+SIBLING_CREDIT = 0.85
+QUOTE_CREDIT = 0.7
+# ...and for one sharing a prefix with an example word ("joining"/"join" the stemmer misses).
+RELATIVE_CREDIT = 0.6
+# Recall (the question's words the example accounts for) counts this many times more than
+# precision: an example may say more than a short question ("When will the samples return?").
+RECALL_EMPHASIS = 2.0
+TOKEN_SHARE = 0.75  # the rest of the score is the fuzzy string similarity
+# An untyped question matched to a typed example ("What is the launch date?" to a "when"
+# example) keeps this much of its score.
+TYPE_MISMATCH_FACTOR = 0.8
+# A question naming something its intent never mentions ("Is ESA joining?" against "Is Turkey
+# joining?") is most likely another question.
+SUBJECT_SWAP_FACTOR = 0.6
+PREFIX_CHARS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class IntentMatch:
+    """An intent and how closely the question matched one of its examples (0-1)."""
+
+    intent: ResolvedIntent
+    score: float
+    example: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Example:
+    intent: ResolvedIntent
+    text: str
+    analysed: AnalysedQuestion
+    key: str  # folded tokens, stop words kept: what the fuzzy score compares
+    terms: frozenset[str]
+    prefixes: frozenset[str]
+    quote_terms: frozenset[str]  # of the first cited sentence, the one that answers
+    sibling_terms: frozenset[str]  # of every example of the intent
+    quote_types: frozenset[AnswerType]
+    quote_tokens: frozenset[str]  # of every cited sentence
+    cited_terms: frozenset[str]  # of every cited sentence
+
+
+def _prefixes(terms: frozenset[str]) -> frozenset[str]:
+    return frozenset(t[:PREFIX_CHARS] for t in terms if len(t) >= PREFIX_CHARS and not t[0].isdigit())
+
+
+class IntentMatcher:
+    """Scores questions against the examples of curated intents."""
+
+    def __init__(self, intents: Sequence[ResolvedIntent], index: KnowledgeIndex) -> None:
+        """Prepare the examples of ``intents``; word weights come from ``index``."""
+        self.intents = tuple(intents)
+        self._index = index
+        self._examples: list[_Example] = []
+        self._by_term: dict[str, list[int]] = defaultdict(list)
+        for intent in self.intents:
+            quote_text = " ".join(sentence.text for _, sentence in intent.citations)
+            quote_tokens = tokenize(quote_text)
+            first = intent.citations[0][1].text if intent.citations else ""
+            quote_terms = frozenset(content_terms(tokenize(first)))
+            cited_terms = frozenset(content_terms(quote_tokens))
+            quote_types = sentence_answer_types(answer_mentions(first))
+            # The intent's other examples name the same things in other words ("NILS", "the
+            # European instrument"), so a question mixing their words is still this intent's.
+            sibling_terms = frozenset(t for e in intent.examples for t in analyse_question(e).terms)
+            for example in intent.examples:
+                analysed = analyse_question(example)
+                terms = frozenset(analysed.terms)
+                position = len(self._examples)
+                self._examples.append(
+                    _Example(
+                        intent,
+                        example,
+                        analysed,
+                        " ".join(analysed.tokens),
+                        terms,
+                        _prefixes(terms),
+                        quote_terms,
+                        sibling_terms,
+                        quote_types,
+                        frozenset(quote_tokens),
+                        cited_terms,
+                    )
+                )
+                for term in terms:
+                    self._by_term[term].append(position)
+        self._keys = [example.key for example in self._examples]
+        # Words readers use to ask ("going", "happened") are not new subjects, even if no
+        # document uses them.
+        self._example_vocabulary = frozenset(t for e in self._examples for t in e.analysed.tokens)
+        self._example_terms = frozenset(t for e in self._examples for t in e.terms)
+
+    def ranked(self, question: AnalysedQuestion, terms: QueryTerms) -> list[IntentMatch]:
+        """Every intent sharing a word with ``question``, with its best example's score, best first."""
+        key = " ".join(question.tokens)
+        if not self._examples or not key:
+            return []
+        positions = {p for term in terms.weights for p in self._by_term.get(term, ())}
+        # Chit-chat and very short questions may share no content word with their example.
+        positions.update(p for _, _, p in process.extract(key, self._keys, scorer=fuzz.ratio, limit=3))
+        best: dict[str, IntentMatch] = {}
+        for position in sorted(positions):
+            example = self._examples[position]
+            score = self._score(question, terms, key, example)
+            if score <= 0.0:
+                continue
+            held = best.get(example.intent.id)
+            if held is None or score > held.score:
+                best[example.intent.id] = IntentMatch(example.intent, score, example.text)
+        return sorted(best.values(), key=lambda m: (-m.score, m.intent.id))
+
+    def best(self, question: AnalysedQuestion, terms: QueryTerms) -> IntentMatch | None:
+        """The intent ``question`` plainly rewords, if there is one."""
+        for match in self.ranked(question, terms):
+            needed = CHITCHAT_SCORE if match.intent.is_chitchat else MINIMUM_INTENT_SCORE
+            if match.score >= needed:
+                return match
+        return None
+
+    def _weights(self, terms: QueryTerms) -> dict[str, float]:
+        """idf-weighted question terms, a "typo" that is an example word taken as typed."""
+        weights = {t: terms.idf[t] * w for t, w in terms.weights.items()}
+        for typed, fixed in terms.corrected.items():
+            term = stem(typed)
+            if term in self._example_terms and stem(fixed) in weights:
+                weights[term] = weights.pop(stem(fixed)) / TYPO_WEIGHT
+        return weights
+
+    def _score(self, question: AnalysedQuestion, terms: QueryTerms, key: str, example: _Example) -> float:
+        fuzzy = max(fuzz.ratio(key, example.key), fuzz.token_sort_ratio(key, example.key)) / 100
+        if example.intent.is_chitchat:
+            # Fixed replies: only a close rewording of the whole phrase counts.
+            return fuzzy
+        if question.negated != example.analysed.negated:
+            return 0.0
+        factor = self._type_factor(question, example)
+        if factor == 0.0 or self._names_something_else(question, example):
+            return 0.0
+        if self._swaps_subject(question, example):
+            factor *= SUBJECT_SWAP_FACTOR
+        weights = self._weights(terms)
+        total = sum(weights.values())
+        if not total:
+            return 0.0
+        covered = 0.0
+        for term, weight in weights.items():
+            if term in example.terms:
+                covered += weight
+            elif term in example.sibling_terms:
+                covered += SIBLING_CREDIT * weight
+            elif term in example.quote_terms:
+                covered += QUOTE_CREDIT * weight
+            elif len(term) >= PREFIX_CHARS and term[:PREFIX_CHARS] in example.prefixes:
+                covered += RELATIVE_CREDIT * weight
+        recall = covered / total
+        example_weights = {t: self._index.idf(t) for t in example.terms}
+        example_total = sum(example_weights.values())
+        shared = sum(
+            w
+            for t, w in example_weights.items()
+            if t in weights
+            or (len(t) >= PREFIX_CHARS and any(q.startswith(t[:PREFIX_CHARS]) for q in weights))
+        )
+        precision = shared / example_total if example_total else 0.0
+        if not recall or not precision:
+            return 0.0
+        beta2 = RECALL_EMPHASIS**2
+        token = (1 + beta2) * precision * recall / (beta2 * precision + recall)
+        return factor * (TOKEN_SHARE * token + (1 - TOKEN_SHARE) * fuzzy)
+
+    @staticmethod
+    def _type_factor(question: AnalysedQuestion, example: _Example) -> float:
+        asked, offered = question.answer_type, example.analysed.answer_type
+        if asked is offered:
+            return 1.0
+        if asked is AnswerType.ANY:
+            return TYPE_MISMATCH_FACTOR
+        # A typed question ("how heavy", "where") needs a cited sentence that can answer it.
+        if offered is AnswerType.ANY and asked in example.quote_types:
+            return TYPE_MISMATCH_FACTOR
+        return 0.0
+
+    @staticmethod
+    def _swaps_subject(question: AnalysedQuestion, example: _Example) -> bool:
+        """Whether the question names something the intent never does ("Gateway" for an ILRS intent)."""
+        return bool(question.salient_terms - example.sibling_terms - example.cited_terms)
+
+    def _names_something_else(self, question: AnalysedQuestion, example: _Example) -> bool:
+        for token in question.tokens:
+            if token in example.analysed.tokens or token in example.quote_tokens:
+                continue
+            # A number, a numbered name or a word the knowledge has never seen changes the subject;
+            # a typo of a known word ("trackd") does not.
+            if any(ch.isdigit() for ch in token):
+                return True
+            if (
+                len(token) > 3
+                and token not in STOP_WORDS
+                and token not in self._example_vocabulary
+                and token not in self._index.surface_vocabulary
+                and stem(token) not in self._index.sentence_bm25.idf
+                and stem(token) not in example.terms
+                and self._index.correct_spelling(token) is None
+            ):
+                return True
+        return False
+
+    def suggestions(self, question: str, limit: int = 3) -> list[str]:
+        """Example questions close to ``question``, one per intent, best first."""
+        if not self._keys:
+            return []
+        key = " ".join(analyse_question(question).tokens)
+        picked: list[str] = []
+        used: set[str] = set()
+        ranked = process.extract(key, self._keys, scorer=fuzz.token_set_ratio, limit=len(self._keys))
+        for _, _score, position in sorted(ranked, key=lambda f: (-f[1], f[2])):
+            example = self._examples[position]
+            if example.intent.is_chitchat or example.intent.id in used:
+                continue
+            used.add(example.intent.id)
+            picked.append(example.text)
+            if len(picked) == limit:
+                break
+        return picked

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.core.documents import parse_document
+from bot.core.index import KnowledgeIndex
+from bot.core.intent_matcher import IntentMatcher
+from bot.core.intents import parse_intent_file, resolve_intents
+from bot.core.questions import analyse_question
+from bot.core.ranking import query_terms
+
+DOC = parse_document(
+    "---\ntitle: Notes\n---\n\n"
+    "Chang’e-6 launched on May 3. It carried a Swedish instrument.\n\n"
+    "Kourou station tracked the spacecraft. The samples return around June 25.\n\n"
+    "ESA will not be involved in the ILRS. Turkey has also applied to join ILRS.\n\n"
+    "Chang’e-7 will fly around 2026.\n",
+    "notes.md",
+    doc_id="notes",
+)
+INTENTS = """
+intents:
+  - id: launch
+    document: notes
+    examples: ["When did Chang'e-6 launch?", "What date did Chang'e-6 lift off?"]
+    quotes: [launched on May 3]
+  - id: tracking
+    document: notes
+    examples: ["Who tracked Chang'e-6?", "Which station followed the spacecraft?"]
+    quotes: [Kourou station tracked the spacecraft]
+  - id: esa-ilrs
+    document: notes
+    examples: ["Will ESA join the ILRS?", "Is ESA part of the ILRS?"]
+    quotes: [ESA will not be involved in the ILRS.]
+  - id: turkey
+    document: notes
+    examples: ["Has Turkey applied to join the ILRS?"]
+    quotes: [Turkey has also applied to join ILRS.]
+  - id: hello
+    examples: [hello, hi there]
+    reply: Hello!
+"""
+
+
+@pytest.fixture(scope="module")
+def index() -> KnowledgeIndex:
+    return KnowledgeIndex([DOC])
+
+
+@pytest.fixture(scope="module")
+def matcher(index: KnowledgeIndex) -> IntentMatcher:
+    pairs = [(intent, "intents.yaml") for intent in parse_intent_file(INTENTS, "intents.yaml")]
+    return IntentMatcher(resolve_intents(pairs, [DOC]), index)
+
+
+def best(matcher: IntentMatcher, index: KnowledgeIndex, question: str) -> str | None:
+    analysed = analyse_question(question)
+    match = matcher.best(analysed, query_terms(index, analysed))
+    return match.intent.id if match else None
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("When did Chang'e-6 launch?", "launch"),
+        ("when did change 6 launch", "launch"),
+        ("WHEN DID CHANG’E-6 LAUNCH", "launch"),
+        ("Who tracked Chang’e 6?", "tracking"),
+        ("hello", "hello"),
+        ("Hi there!", "hello"),
+        # Rewordings: other word forms and word order, not just a near-copy of an example.
+        ("Is ESA joining the ILRS?", "esa-ilrs"),
+        ("ILRS: will ESA join it?", "esa-ilrs"),
+        ("Is Turkey joining the ILRS?", "turkey"),
+        # Guards against what word overlap gets wrong.
+        ("When did Chang'e-5 launch?", None),  # another mission is another question
+        ("When didn't Chang'e-6 launch?", None),  # negation flips the question
+        ("Where did Chang'e-6 launch?", None),  # a place is asked, the intent gives a date
+        ("Who tracked Chang'e-6 quarterbacks?", None),  # a word the knowledge has never seen
+        ("hell", None),  # chit-chat needs a closer match than cited intents
+        ("completely unrelated words here", None),
+    ],
+)
+def test_matcher_picks_the_intent_or_none(
+    matcher: IntentMatcher, index: KnowledgeIndex, question: str, intent: str | None
+) -> None:
+    assert best(matcher, index, question) == intent
+
+
+def test_a_question_naming_another_subject_scores_lower(
+    matcher: IntentMatcher, index: KnowledgeIndex
+) -> None:
+    analysed = analyse_question("Is ESA joining the ILRS?")
+    scores = {m.intent.id: m.score for m in matcher.ranked(analysed, query_terms(index, analysed))}
+    assert scores["esa-ilrs"] > scores.get("turkey", 0.0) + 0.2
+
+
+def test_suggestions_are_examples_of_cited_intents(matcher: IntentMatcher) -> None:
+    suggestions = matcher.suggestions("When did Chang'e-5 launch?")
+    assert suggestions[0] == "When did Chang'e-6 launch?"
+    assert len(suggestions) == 3
+    assert len({s for s in suggestions}) == 3
+    assert "hello" not in matcher.suggestions("hello there")
+
+
+def test_an_empty_matcher_matches_nothing(index: KnowledgeIndex) -> None:
+    empty = IntentMatcher([], index)
+    analysed = analyse_question("hello")
+    assert empty.best(analysed, query_terms(index, analysed)) is None
+    assert empty.suggestions("hello") == []
