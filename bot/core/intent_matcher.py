@@ -34,6 +34,7 @@ __all__ = [
     "MINIMUM_INTENT_SCORE",
     "IntentMatch",
     "IntentMatcher",
+    "plain_match",
 ]
 
 # A score (0-1) from which a question counts as a rewording of an intent's example.
@@ -57,6 +58,8 @@ TYPE_MISMATCH_FACTOR = 0.8
 # joining?") is most likely another question.
 SUBJECT_SWAP_FACTOR = 0.6
 PREFIX_CHARS = 5
+SCORED_EXAMPLES = 40
+SUGGESTION_POOL = 100  # examples scored in full per question, those sharing most weight with it
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,29 @@ class _Example:
     quote_types: frozenset[AnswerType]
     quote_tokens: frozenset[str]  # of every cited sentence
     cited_terms: frozenset[str]  # of every cited sentence
+    weights: tuple[tuple[str, float], ...]  # the example's terms with their idf
+    total: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    """What scoring needs of one question, computed once for all examples."""
+
+    question: AnalysedQuestion
+    key: str
+    weights: dict[str, float]  # idf-weighted content terms
+    total: float
+    prefixes: frozenset[str]
+    pinned: tuple[str, ...]  # tokens an example must share: numbers, never-seen words
+
+
+def plain_match(ranked: Sequence[IntentMatch]) -> IntentMatch | None:
+    """The first of ``ranked`` (see :meth:`IntentMatcher.ranked`) close enough to be a rewording."""
+    for match in ranked:
+        needed = CHITCHAT_SCORE if match.intent.is_chitchat else MINIMUM_INTENT_SCORE
+        if match.score >= needed:
+            return match
+    return None
 
 
 def _prefixes(terms: frozenset[str]) -> frozenset[str]:
@@ -109,6 +135,7 @@ class IntentMatcher:
             for example in intent.examples:
                 analysed = analyse_question(example)
                 terms = frozenset(analysed.terms)
+                weights = tuple((t, index.idf(t)) for t in sorted(terms))
                 position = len(self._examples)
                 self._examples.append(
                     _Example(
@@ -123,6 +150,8 @@ class IntentMatcher:
                         quote_types,
                         frozenset(quote_tokens),
                         cited_terms,
+                        weights,
+                        sum(w for _, w in weights),
                     )
                 )
                 for term in terms:
@@ -134,17 +163,24 @@ class IntentMatcher:
         self._example_terms = frozenset(t for e in self._examples for t in e.terms)
 
     def ranked(self, question: AnalysedQuestion, terms: QueryTerms) -> list[IntentMatch]:
-        """Every intent sharing a word with ``question``, with its best example's score, best first."""
+        """Intents close to ``question``, each with its best example's score, best first."""
         key = " ".join(question.tokens)
         if not self._examples or not key:
             return []
-        positions = {p for term in terms.weights for p in self._by_term.get(term, ())}
+        query = self._query(question, terms, key)
+        # Only the examples sharing the most question weight can score well: scoring every
+        # example sharing one common word ("ESA") would cost more than the rest of an answer.
+        shared: dict[int, float] = defaultdict(float)
+        for term, weight in query.weights.items():
+            for position in self._by_term.get(term, ()):
+                shared[position] += weight
+        positions = set(sorted(shared, key=lambda p: (-shared[p], p))[:SCORED_EXAMPLES])
         # Chit-chat and very short questions may share no content word with their example.
         positions.update(p for _, _, p in process.extract(key, self._keys, scorer=fuzz.ratio, limit=3))
         best: dict[str, IntentMatch] = {}
         for position in sorted(positions):
             example = self._examples[position]
-            score = self._score(question, terms, key, example)
+            score = self._score(query, example)
             if score <= 0.0:
                 continue
             held = best.get(example.intent.id)
@@ -154,39 +190,47 @@ class IntentMatcher:
 
     def best(self, question: AnalysedQuestion, terms: QueryTerms) -> IntentMatch | None:
         """The intent ``question`` plainly rewords, if there is one."""
-        for match in self.ranked(question, terms):
-            needed = CHITCHAT_SCORE if match.intent.is_chitchat else MINIMUM_INTENT_SCORE
-            if match.score >= needed:
-                return match
-        return None
+        return plain_match(self.ranked(question, terms))
 
-    def _weights(self, terms: QueryTerms) -> dict[str, float]:
-        """idf-weighted question terms, a "typo" that is an example word taken as typed."""
+    def _query(self, question: AnalysedQuestion, terms: QueryTerms, key: str) -> _Query:
+        # idf-weighted terms; a "typo" that is an example word is taken as typed.
         weights = {t: terms.idf[t] * w for t, w in terms.weights.items()}
         for typed, fixed in terms.corrected.items():
             term = stem(typed)
             if term in self._example_terms and stem(fixed) in weights:
                 weights[term] = weights.pop(stem(fixed)) / TYPO_WEIGHT
-        return weights
+        # Tokens that change the subject unless an example or its quotes have them: numbers,
+        # numbered names, words the knowledge has never seen (a typo of a known word is fine).
+        pinned = tuple(
+            token
+            for token in question.tokens
+            if any(ch.isdigit() for ch in token)
+            or (
+                len(token) > 3
+                and token not in STOP_WORDS
+                and token not in self._example_vocabulary
+                and token not in self._index.surface_vocabulary
+                and stem(token) not in self._index.sentence_bm25.idf
+                and self._index.correct_spelling(token) is None
+            )
+        )
+        return _Query(question, key, weights, sum(weights.values()), _prefixes(frozenset(weights)), pinned)
 
-    def _score(self, question: AnalysedQuestion, terms: QueryTerms, key: str, example: _Example) -> float:
-        fuzzy = max(fuzz.ratio(key, example.key), fuzz.token_sort_ratio(key, example.key)) / 100
+    def _score(self, query: _Query, example: _Example) -> float:
+        fuzzy = max(fuzz.ratio(query.key, example.key), fuzz.token_sort_ratio(query.key, example.key)) / 100
         if example.intent.is_chitchat:
             # Fixed replies: only a close rewording of the whole phrase counts.
             return fuzzy
-        if question.negated != example.analysed.negated:
+        question = query.question
+        if question.negated != example.analysed.negated or not query.total:
             return 0.0
         factor = self._type_factor(question, example)
-        if factor == 0.0 or self._names_something_else(question, example):
+        if factor == 0.0 or self._names_something_else(query, example):
             return 0.0
         if self._swaps_subject(question, example):
             factor *= SUBJECT_SWAP_FACTOR
-        weights = self._weights(terms)
-        total = sum(weights.values())
-        if not total:
-            return 0.0
         covered = 0.0
-        for term, weight in weights.items():
+        for term, weight in query.weights.items():
             if term in example.terms:
                 covered += weight
             elif term in example.sibling_terms:
@@ -195,16 +239,13 @@ class IntentMatcher:
                 covered += QUOTE_CREDIT * weight
             elif len(term) >= PREFIX_CHARS and term[:PREFIX_CHARS] in example.prefixes:
                 covered += RELATIVE_CREDIT * weight
-        recall = covered / total
-        example_weights = {t: self._index.idf(t) for t in example.terms}
-        example_total = sum(example_weights.values())
+        recall = covered / query.total
         shared = sum(
-            w
-            for t, w in example_weights.items()
-            if t in weights
-            or (len(t) >= PREFIX_CHARS and any(q.startswith(t[:PREFIX_CHARS]) for q in weights))
+            weight
+            for term, weight in example.weights
+            if term in query.weights or term[:PREFIX_CHARS] in query.prefixes
         )
-        precision = shared / example_total if example_total else 0.0
+        precision = shared / example.total if example.total else 0.0
         if not recall or not precision:
             return 0.0
         beta2 = RECALL_EMPHASIS**2
@@ -228,35 +269,38 @@ class IntentMatcher:
         """Whether the question names something the intent never does ("Gateway" for an ILRS intent)."""
         return bool(question.salient_terms - example.sibling_terms - example.cited_terms)
 
-    def _names_something_else(self, question: AnalysedQuestion, example: _Example) -> bool:
-        for token in question.tokens:
-            if token in example.analysed.tokens or token in example.quote_tokens:
-                continue
-            # A number, a numbered name or a word the knowledge has never seen changes the subject;
-            # a typo of a known word ("trackd") does not.
-            if any(ch.isdigit() for ch in token):
-                return True
-            if (
-                len(token) > 3
-                and token not in STOP_WORDS
-                and token not in self._example_vocabulary
-                and token not in self._index.surface_vocabulary
-                and stem(token) not in self._index.sentence_bm25.idf
-                and stem(token) not in example.terms
-                and self._index.correct_spelling(token) is None
-            ):
-                return True
-        return False
+    @staticmethod
+    def _names_something_else(query: _Query, example: _Example) -> bool:
+        return any(
+            token not in example.analysed.tokens
+            and token not in example.quote_tokens
+            and (any(ch.isdigit() for ch in token) or stem(token) not in example.terms)
+            for token in query.pinned
+        )
 
     def suggestions(self, question: str, limit: int = 3) -> list[str]:
         """Example questions close to ``question``, one per intent, best first."""
         if not self._keys:
             return []
-        key = " ".join(analyse_question(question).tokens)
+        analysed = analyse_question(question)
+        key = " ".join(analysed.tokens)
+        # Examples sharing a word with the question first: a full fuzzy scan of every example
+        # costs as much as the rest of an answer, and is only needed when they are too few.
+        sharing = sorted({p for term in analysed.terms for p in self._by_term.get(term, ())})
+        found = [(score, p) for p, score in self._set_ratios(key, sharing)]
+        picked = self._one_per_intent(found, limit)
+        if len(picked) < limit:
+            everything = process.extract(key, self._keys, scorer=fuzz.token_set_ratio, limit=SUGGESTION_POOL)
+            picked = self._one_per_intent(found + [(score, p) for _, score, p in everything], limit)
+        return picked
+
+    def _set_ratios(self, key: str, positions: Sequence[int]) -> list[tuple[int, float]]:
+        return [(p, fuzz.token_set_ratio(key, self._keys[p])) for p in positions]
+
+    def _one_per_intent(self, scored: list[tuple[float, int]], limit: int) -> list[str]:
         picked: list[str] = []
         used: set[str] = set()
-        ranked = process.extract(key, self._keys, scorer=fuzz.token_set_ratio, limit=len(self._keys))
-        for _, _score, position in sorted(ranked, key=lambda f: (-f[1], f[2])):
+        for _score, position in sorted(scored, key=lambda f: (-f[0], f[1])):
             example = self._examples[position]
             if example.intent.is_chitchat or example.intent.id in used:
                 continue

@@ -15,7 +15,7 @@ from bot.core.answers import Answer, Citation, Reason
 from bot.core.documents import Sentence
 from bot.core.errors import QuestionError
 from bot.core.index import KnowledgeIndex
-from bot.core.intent_matcher import IntentMatch
+from bot.core.intent_matcher import IntentMatch, plain_match
 from bot.core.knowledge import KnowledgeBase
 from bot.core.questions import AnalysedQuestion, AnswerType, analyse_question, sentence_answer_types
 from bot.core.ranking import Candidate, QueryTerms, query_terms, rank_candidates
@@ -136,7 +136,7 @@ class QAService:
         index = knowledge.index
         terms = query_terms(index, analysed)
         matches = knowledge.matcher.ranked(analysed, terms)
-        match = knowledge.matcher.best(analysed, terms)
+        match = plain_match(matches)
         if match is not None and match.intent.is_chitchat:
             return Answer(
                 text,
