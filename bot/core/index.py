@@ -8,8 +8,9 @@ that scoring a question costs a few vector additions, whatever the size of the k
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,7 +22,7 @@ from bot.core.documents import Document, Sentence
 from bot.core.questions import Mention, answer_mentions
 from bot.core.text import content_terms, tokenize
 
-__all__ = ["BM25", "IndexedSentence", "KnowledgeIndex"]
+__all__ = ["BM25", "Acronyms", "IndexedSentence", "KnowledgeIndex", "acronym_terms", "find_acronyms"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -89,6 +90,50 @@ class BM25:
         return total
 
 
+# Capitalised words, possibly joined by a few small words: "Negative Ions at the Lunar Surface".
+_NAME_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|and|for|the|at|on|de|du|la|le)\s+)*[A-Z][\w'’-]*)+")
+_ACRONYM = re.compile(r"\b[A-Z]{2,6}s?\b")
+Acronyms = dict[tuple[str, ...], str]
+
+
+def find_acronyms(texts: Iterable[str]) -> Acronyms:
+    """Spelled-out names whose acronym the texts also use: ("european", "space", "agenc") -> "esa".
+
+    Only pairs the texts themselves attest count, so no outside list of abbreviations is needed.
+    """
+    texts = list(texts)
+    acronyms = {m.group().rstrip("s") for text in texts for m in _ACRONYM.finditer(text)}
+    found: Acronyms = {}
+    if not acronyms:
+        return found
+    for text in texts:
+        for run in _NAME_RUN.finditer(text):
+            words = run.group().split()
+            capitals = [i for i, w in enumerate(words) if w[0].isupper()]
+            for a, first in enumerate(capitals):
+                for b in range(a + 1, min(len(capitals), a + 7)):
+                    initials = "".join(words[i][0] for i in capitals[a : b + 1])
+                    if initials in acronyms:
+                        phrase = " ".join(words[first : capitals[b] + 1])
+                        key = tuple(content_terms(tokenize(phrase)))
+                        term = content_terms(tokenize(initials))
+                        if len(key) >= 2 and term:
+                            found.setdefault(key, term[0])
+    return found
+
+
+def acronym_terms(terms: Sequence[str], acronyms: Acronyms) -> list[str]:
+    """The acronyms whose spelled-out names occur, in order, in ``terms``."""
+    found: list[str] = []
+    if not acronyms:
+        return found
+    for key, acronym in acronyms.items():
+        size = len(key)
+        if any(tuple(terms[i : i + size]) == key for i in range(len(terms) - size + 1)):
+            found.append(acronym)
+    return found
+
+
 class KnowledgeIndex:
     """Everything the matcher needs about a set of documents, built once per knowledge version."""
 
@@ -99,6 +144,7 @@ class KnowledgeIndex:
         self.paragraph_keys: list[tuple[int, int]] = []  # (doc position, paragraph number)
         self.paragraph_sentences: list[range] = []
         paragraph_terms: list[list[str]] = []
+        self.acronyms = find_acronyms(s.text for d in self.documents for s in d.sentences)
         for doc_pos, document in enumerate(self.documents):
             for paragraph in document.paragraphs:
                 para_pos = len(self.paragraph_keys)

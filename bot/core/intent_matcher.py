@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from bot.core.index import KnowledgeIndex
+from bot.core.index import KnowledgeIndex, acronym_terms
 from bot.core.intents import ResolvedIntent
 from bot.core.questions import (
     AnalysedQuestion,
@@ -84,6 +84,7 @@ class _Example:
     quote_types: frozenset[AnswerType]
     quote_tokens: frozenset[str]  # of every cited sentence
     cited_terms: frozenset[str]  # of every cited sentence
+    named_prefixes: frozenset[str]  # of the sibling and cited terms
     weights: tuple[tuple[str, float], ...]  # the example's terms with their idf
     total: float
 
@@ -98,6 +99,7 @@ class _Query:
     total: float
     prefixes: frozenset[str]
     pinned: tuple[str, ...]  # tokens an example must share: numbers, never-seen words
+    salient: frozenset[str]  # names the question uses, a spelled-out name as its acronym
 
 
 def plain_match(ranked: Sequence[IntentMatch]) -> IntentMatch | None:
@@ -126,15 +128,17 @@ class IntentMatcher:
             quote_text = " ".join(sentence.text for _, sentence in intent.citations)
             quote_tokens = tokenize(quote_text)
             first = intent.citations[0][1].text if intent.citations else ""
-            quote_terms = frozenset(content_terms(tokenize(first)))
-            cited_terms = frozenset(content_terms(quote_tokens))
+            quote_terms = self._terms(content_terms(tokenize(first)))
+            cited_terms = self._terms(content_terms(quote_tokens))
             quote_types = sentence_answer_types(answer_mentions(first))
             # The intent's other examples name the same things in other words ("NILS", "the
             # European instrument"), so a question mixing their words is still this intent's.
-            sibling_terms = frozenset(t for e in intent.examples for t in analyse_question(e).terms)
+            sibling_terms = frozenset(
+                t for e in intent.examples for t in self._terms(list(analyse_question(e).terms))
+            )
             for example in intent.examples:
                 analysed = analyse_question(example)
-                terms = frozenset(analysed.terms)
+                terms = self._terms(list(analysed.terms))
                 weights = tuple((t, index.idf(t)) for t in sorted(terms))
                 position = len(self._examples)
                 self._examples.append(
@@ -150,6 +154,7 @@ class IntentMatcher:
                         quote_types,
                         frozenset(quote_tokens),
                         cited_terms,
+                        _prefixes(sibling_terms | cited_terms),
                         weights,
                         sum(w for _, w in weights),
                     )
@@ -161,6 +166,10 @@ class IntentMatcher:
         # document uses them.
         self._example_vocabulary = frozenset(t for e in self._examples for t in e.analysed.tokens)
         self._example_terms = frozenset(t for e in self._examples for t in e.terms)
+
+    def _terms(self, terms: list[str]) -> frozenset[str]:
+        """Terms as the index sees them: a spelled-out name also counts as its acronym."""
+        return frozenset(terms) | frozenset(acronym_terms(terms, self._index.acronyms))
 
     def ranked(self, question: AnalysedQuestion, terms: QueryTerms) -> list[IntentMatch]:
         """Intents close to ``question``, each with its best example's score, best first."""
@@ -214,7 +223,20 @@ class IntentMatcher:
                 and self._index.correct_spelling(token) is None
             )
         )
-        return _Query(question, key, weights, sum(weights.values()), _prefixes(frozenset(weights)), pinned)
+        salient = set(question.salient_terms)
+        for spelled, acronym in self._index.acronyms.items():
+            if acronym in weights and salient.issuperset(spelled):
+                salient.difference_update(spelled)
+                salient.add(acronym)
+        return _Query(
+            question,
+            key,
+            weights,
+            sum(weights.values()),
+            _prefixes(frozenset(weights)),
+            pinned,
+            frozenset(salient),
+        )
 
     def _score(self, query: _Query, example: _Example) -> float:
         fuzzy = max(fuzz.ratio(query.key, example.key), fuzz.token_sort_ratio(query.key, example.key)) / 100
@@ -227,7 +249,7 @@ class IntentMatcher:
         factor = self._type_factor(question, example)
         if factor == 0.0 or self._names_something_else(query, example):
             return 0.0
-        if self._swaps_subject(question, example):
+        if self._swaps_subject(query, example):
             factor *= SUBJECT_SWAP_FACTOR
         covered = 0.0
         for term, weight in query.weights.items():
@@ -265,9 +287,11 @@ class IntentMatcher:
         return 0.0
 
     @staticmethod
-    def _swaps_subject(question: AnalysedQuestion, example: _Example) -> bool:
+    def _swaps_subject(query: _Query, example: _Example) -> bool:
         """Whether the question names something the intent never does ("Gateway" for an ILRS intent)."""
-        return bool(question.salient_terms - example.sibling_terms - example.cited_terms)
+        missing = query.salient - example.sibling_terms - example.cited_terms
+        # "Europe" is named by "European": a shared prefix is the same subject.
+        return any(len(t) < PREFIX_CHARS or t[:PREFIX_CHARS] not in example.named_prefixes for t in missing)
 
     @staticmethod
     def _names_something_else(query: _Query, example: _Example) -> bool:

@@ -13,7 +13,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from bot.core.index import KnowledgeIndex
+from bot.core.index import KnowledgeIndex, acronym_terms
 from bot.core.questions import NEGATIONS, AnalysedQuestion, AnswerType, sentence_answer_types
 
 __all__ = ["Candidate", "QueryTerms", "names_another", "query_terms", "rank_candidates"]
@@ -25,6 +25,7 @@ CANDIDATE_POOL = 30  # sentences re-ranked with the full feature set
 PARAGRAPH_WEIGHT = 0.5  # share of the paragraph's BM25 added to a sentence's at retrieval
 TYPO_WEIGHT = 0.8  # a corrected typo counts a little less than a word typed right
 RELATIVE_WEIGHT = 0.4  # a relative of a question word ("brazilian" for "brazil") counts this much
+SPELLED_OUT_WEIGHT = 0.3  # each word of a name the question spells out, besides its acronym
 
 # Weights of the re-ranking features (see Candidate); fitted on development data with
 # leave-one-article-out validation, then rounded.
@@ -105,6 +106,15 @@ def query_terms(index: KnowledgeIndex, question: AnalysedQuestion) -> QueryTerms
         if term in question.frame_terms:
             weight *= 0.5
         weights[term] = max(weights.get(term, 0.0), weight)
+    # A spelled-out name counts mostly as its acronym: "European Space Agency" is chiefly "esa",
+    # which finds both forms, rather than three common words.
+    # A spelled-out name counts mostly as its acronym: "European Space Agency" is chiefly "esa",
+    # which the sources use far more often, rather than three common words.
+    for key, acronym in index.acronyms.items():
+        if acronym_terms(list(weights), {key: acronym}):
+            for term in key:
+                weights[term] *= SPELLED_OUT_WEIGHT
+            weights[acronym] = 1.0
     relatives: dict[str, tuple[str, float]] = {}
     for term, weight in weights.items():
         for relative in index.relatives(term):
@@ -145,9 +155,13 @@ def _numbered_stem(term: str) -> str | None:
     return name if name and name != term and name.isalpha() else None
 
 
+def _plain_terms(terms: QueryTerms) -> dict[str, float]:
+    return {t: w for t, w in terms.weights.items() if _numbered_stem(t) is None}
+
+
 def _plain_coverage(terms: QueryTerms, present: set[str]) -> float:
     """Share of the question's weight a sentence covers, numbered names left out."""
-    plain = {t: w for t, w in terms.weights.items() if _numbered_stem(t) is None}
+    plain = _plain_terms(terms)
     total = sum(terms.idf[t] * w for t, w in plain.items())
     return sum(terms.idf[t] * w for t, w in plain.items() if t in present) / total if total else 0.0
 
@@ -193,16 +207,19 @@ def rank_candidates(index: KnowledgeIndex, question: AnalysedQuestion, terms: Qu
     wanted = question.answer_type
     asked = frozenset(question.tokens)
     candidates: list[Candidate] = []
-    sibling = 0.0  # best plain coverage among sentences about a sibling of a numbered name asked
+    sibling = 0.0  # best plain coverage among sentences not about the numbered name asked
     for position in top.tolist():
         indexed = index.sentences[position]
         present = set(indexed.terms)
         in_paragraph = index.paragraph_terms[indexed.paragraph]
         # A numbered name asked about ("Chang'e-5") must be what the sentence's paragraph discusses.
-        if names_another(frozenset(present), terms.weights):
-            sibling = max(sibling, _plain_coverage(terms, present))
-            continue
-        if any(_numbered_stem(t) and t not in in_paragraph for t in terms.weights):
+        if names_another(frozenset(present), terms.weights) or any(
+            _numbered_stem(t) and t not in in_paragraph for t in terms.weights
+        ):
+            # Said of whatever this sentence is about, which is not the name asked. One shared
+            # word ("expected") is chance; two or more ("land", "crater") are the question.
+            if len(_plain_terms(terms).keys() & present) >= 2:
+                sibling = max(sibling, _plain_coverage(terms, present))
             continue
         paragraph = index.paragraph_sentences[indexed.paragraph]
         window: set[str] = set(present)

@@ -147,6 +147,50 @@ def test_questions_outside_the_knowledge_are_declined(service: QAService, questi
     assert answer.reason in {Reason.UNKNOWN_TERMS, Reason.NO_MATCH, Reason.LOW_CONFIDENCE}
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        # The article never gives a weight, a cost, an age or a size: a sentence with some
+        # other number (a date, "Chang'e-7") must not stand in for one.
+        "What is the weight of the NILS payload?",
+        "How much money did ESA spend on NILS?",
+        "How old is Andrew Jones?",
+        "How large is the South Pole-Aitken Basin?",
+        "How many kilograms of rock did Chang'e-6 collect?",
+        # A relation the article never names.
+        "Who is the head of the Deep Space Exploration Laboratory?",
+        # Facts about Chang'e-6 asked of a sibling mission.
+        "Which crater did Chang'e-7 land in?",
+        "What did Chang'e-8 detect on the lunar surface?",
+    ],
+)
+def test_questions_the_article_words_but_never_answers_are_declined(
+    service: QAService, question: str
+) -> None:
+    answer = service.ask(question)
+    assert not answer.answered
+    assert answer.citations == ()
+    assert answer.reason is not Reason.NO_MATCH  # the words are known: something finer declined it
+
+
+@pytest.mark.parametrize(
+    ("question", "cited"),
+    [
+        ("Is the European Space Agency taking part in the ILRS?", "ESA will not be involved"),
+        ("ESA and Chang'e-8: any plans to keep cooperating?", "no decisions to continue the cooperation"),
+        ("What did the payload from Europe find?", "first detection of negative ions"),
+        ("Who is Karl Bergquist?", "international relations administrator"),
+        ("where are the moon samples at the moment", "currently in lunar orbit"),
+    ],
+)
+def test_rewordings_of_curated_questions_get_the_curated_answer(
+    service: QAService, question: str, cited: str
+) -> None:
+    answer = service.ask(question)
+    assert answer.reason is Reason.INTENT
+    assert cited in answer.citations[0].text
+
+
 @pytest.mark.parametrize("question", ["qwertyuiop", "asdf ghjk zxcv", "???", "12345", "🚀🌕"])
 def test_nonsense_is_declined(service: QAService, question: str) -> None:
     answer = service.ask(question)
