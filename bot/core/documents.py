@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from bot.core.errors import KnowledgeError, KnowledgeProblem
 
 __all__ = [
+    "SAFE_LOADER",
     "Document",
     "DocumentMeta",
     "Paragraph",
@@ -29,6 +30,10 @@ __all__ = [
     "parse_document",
     "slugify",
 ]
+
+# libyaml's safe loader when PyYAML was built with it (its wheels are): ten times faster than
+# the pure-Python one, which dominated start-up with a few hundred intent examples.
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _BLOCK_SEPARATOR = re.compile(r"\n[ \t]*\n")
@@ -169,7 +174,7 @@ def _split_front_matter(text: str, source: str) -> tuple[dict[str, Any] | None, 
             )
         return None, text, 1
     try:
-        loaded = yaml.safe_load(match.group(1))
+        loaded = yaml.load(match.group(1), Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"front matter line {mark.line + 1}" if mark is not None else "front matter"

@@ -133,12 +133,11 @@ class IntentMatcher:
             quote_types = sentence_answer_types(answer_mentions(first))
             # The intent's other examples name the same things in other words ("NILS", "the
             # European instrument"), so a question mixing their words is still this intent's.
-            sibling_terms = frozenset(
-                t for e in intent.examples for t in self._terms(list(analyse_question(e).terms))
-            )
-            for example in intent.examples:
-                analysed = analyse_question(example)
-                terms = self._terms(list(analysed.terms))
+            analysed_examples = [analyse_question(e) for e in intent.examples]
+            example_terms = [self._terms(list(a.terms)) for a in analysed_examples]
+            sibling_terms = frozenset().union(*example_terms)
+            examples = zip(intent.examples, analysed_examples, example_terms, strict=True)
+            for example, analysed, terms in examples:
                 weights = tuple((t, index.idf(t)) for t in sorted(terms))
                 position = len(self._examples)
                 self._examples.append(
