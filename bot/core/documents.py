@@ -22,18 +22,24 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from bot.core.errors import KnowledgeError, KnowledgeProblem
 
 __all__ = [
-    "SAFE_LOADER",
     "Document",
     "DocumentMeta",
     "Paragraph",
     "Sentence",
+    "load_yaml",
     "parse_document",
     "slugify",
 ]
 
 # libyaml's safe loader when PyYAML was built with it (its wheels are): ten times faster than
 # the pure-Python one, which dominated start-up with a few hundred intent examples.
-SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load``, with libyaml when available; raises ``yaml.YAMLError``."""
+    return yaml.load(text, Loader=_SAFE_LOADER)
+
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _BLOCK_SEPARATOR = re.compile(r"\n[ \t]*\n")
@@ -174,7 +180,7 @@ def _split_front_matter(text: str, source: str) -> tuple[dict[str, Any] | None, 
             )
         return None, text, 1
     try:
-        loaded = yaml.load(match.group(1), Loader=SAFE_LOADER)
+        loaded = load_yaml(match.group(1))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"front matter line {mark.line + 1}" if mark is not None else "front matter"

@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.core.documents import SAFE_LOADER, Document, Sentence
+from bot.core.documents import Document, Sentence, load_yaml
 from bot.core.errors import KnowledgeError, KnowledgeProblem
 
 __all__ = [
@@ -97,7 +97,7 @@ class ResolvedIntent:
 def parse_intent_file(text: str, source: str) -> list[Intent]:
     """Parse and validate one intent YAML file; errors name the file and the intent."""
     try:
-        raw: Any = yaml.load(text, Loader=SAFE_LOADER)
+        raw: Any = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
