@@ -17,7 +17,7 @@ class Settings(BaseSettings):
 
     knowledge_dir: Path = Path("knowledge")
     database_path: Path = Path("data/citebot.sqlite3")
-    minimum_confidence: float = Field(default=0.05, ge=0.0, le=1.0)
+    minimum_confidence: float = Field(default=0.06, ge=0.0, le=1.0)
     max_question_chars: int = Field(default=500, ge=1, le=4000)
     log_level: str = "INFO"
 

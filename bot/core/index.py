@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from bot.core.documents import Document, Sentence
 from bot.core.questions import Mention, answer_mentions
@@ -200,8 +200,9 @@ class KnowledgeIndex:
         # Digits are never typos: "change4" is another mission, not a misspelt "change6".
         if len(token) < 5 or any(ch.isdigit() for ch in token) or token in self.surface_vocabulary:
             return None
+        # OSA distance: a swapped pair of letters ("lanuch") is one slip, as a reader sees it.
         limit = 1 if len(token) < 9 else 2
-        found = process.extractOne(token, self._surface_list, scorer=Levenshtein.distance, score_cutoff=limit)
+        found = process.extractOne(token, self._surface_list, scorer=OSA.distance, score_cutoff=limit)
         if found is None:
             return None
         return str(found[0])

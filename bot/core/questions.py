@@ -116,6 +116,9 @@ _TYPE_CUES: tuple[tuple[re.Pattern[str], AnswerType], ...] = (
     (re.compile(r"\b(?:called|named|name of|the name|term for|known as)\b"), AnswerType.NAME),
 )
 
+_AUXILIARIES = frozenset(
+    "is are was were do does did will would can could should shall may might must has have had".split()
+)
 _WH_WORD = re.compile(r"\b(?:what|which|who|whom|whose|where|why|how)\b")
 
 # Words in a question that set its frame, not its topic: they need not appear in the answer.
@@ -178,8 +181,15 @@ def analyse_question(text: str) -> AnalysedQuestion:
         found = pattern.search(lowered)
         if found is None or found.start() >= earliest:
             continue
-        # "How did they react when..." asks how, not when.
-        if found.group() == "when" and opener is not None and opener.start() < found.start():
+        # "How did they react when..." asks how, not when; so does "Did they ... when ...?".
+        if (
+            found.group() == "when"
+            and found.start() > 0
+            and (
+                (opener is not None and opener.start() < found.start())
+                or lowered.split(" ", 1)[0] in _AUXILIARIES
+            )
+        ):
             continue
         answer_type, earliest = kind, found.start()
     terms: list[str] = []

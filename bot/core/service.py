@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 500
 # Below this confidence the service declines rather than cite a sentence that may not answer.
-MINIMUM_CONFIDENCE = 0.05
+MINIMUM_CONFIDENCE = 0.06
 # A "when" or "how many" question is only answered by a sentence holding a date or a number.
 STRICT_TYPES = frozenset({AnswerType.DATE, AnswerType.NUMBER})
 # A best sentence without one is cited only on a strong match everywhere else.

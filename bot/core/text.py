@@ -53,8 +53,14 @@ _TOKEN = re.compile(r"\d+(?:[.,]\d+)*(?:[a-z]+)?|[a-z0-9]+(?:'[a-z]+)*")
 # Month names are left alone: "May 3" must still match a question about May.
 _NAME_NUMBER = re.compile(
     r"\b(?!(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*[\s-]?\d)"
-    r"([a-z][a-z']*[a-z])[\s-]?(\d{1,3})\b(?![.,]\d)"
+    r"([a-z][a-z']*[a-z])(\s?|-)(\d{1,3})\b(?![.,]\d)"
 )
+# Words a bare number follows as a quantity, not as part of a name: "over 300", "nearly 50".
+_BEFORE_QUANTITIES = frozenset(
+    "around nearly roughly approximately almost least top just some over under about than only".split()
+)
+# A second number sharing the name just written: "chang'e-7 or -8", "change-7 and 8".
+_ELIDED_NAME = re.compile(r"\b([a-z]+)(\d{1,3})((?:\s*,\s*|\s+(?:or|and|to|&)\s+)-?)(\d{1,3})\b(?![.,]\d)")
 
 STOP_WORDS: frozenset[str] = frozenset(
     """
@@ -72,6 +78,9 @@ STOP_WORDS: frozenset[str] = frozenset(
     """.split()
 )
 
+# Tokens lose their apostrophes ("won't" becomes "wont"), so contractions are stop words both ways.
+STOP_WORDS = STOP_WORDS | frozenset(w.replace("'", "") for w in STOP_WORDS if "'" in w)
+
 _stemmer = Stemmer.Stemmer("english")
 
 
@@ -83,8 +92,25 @@ def fold(text: str) -> str:
     return stripped.casefold()
 
 
+def _join_name_number(match: re.Match[str]) -> str:
+    name, gap, number = match.groups()
+    if gap.isspace() and (name in STOP_WORDS or name in _BEFORE_QUANTITIES):
+        return match.group()
+    return name.replace("'", "") + number
+
+
 def _join_name_numbers(folded: str) -> str:
-    return _NAME_NUMBER.sub(lambda m: m.group(1).replace("'", "") + m.group(2), folded)
+    joined = _NAME_NUMBER.sub(_join_name_number, folded)
+    while True:  # "chang'e-5, 6 and 7": each pass names one more number
+        named = _ELIDED_NAME.sub(_name_elided, joined)
+        if named == joined:
+            return named
+        joined = named
+
+
+def _name_elided(match: re.Match[str]) -> str:
+    name, number, gap, elided = match.groups()
+    return f"{name}{number}{gap.rstrip('-')}{name}{elided}"
 
 
 @lru_cache(maxsize=65536)

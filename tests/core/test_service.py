@@ -191,6 +191,15 @@ def test_rewordings_of_curated_questions_get_the_curated_answer(
     assert cited in answer.citations[0].text
 
 
+@pytest.mark.parametrize(
+    "question", ["Who trakced Chang'e-6?", "who trackd change 6", "When did Chang'e-6 lanuch?"]
+)
+def test_typos_of_known_words_are_corrected(service: QAService, question: str) -> None:
+    answer = service.ask(question)
+    assert answer.answered
+    assert any(word in answer.citations[0].text for word in ("Kourou", "launched May 3"))
+
+
 @pytest.mark.parametrize("question", ["qwertyuiop", "asdf ghjk zxcv", "???", "12345", "🚀🌕"])
 def test_nonsense_is_declined(service: QAService, question: str) -> None:
     answer = service.ask(question)

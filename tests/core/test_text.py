@@ -71,3 +71,24 @@ def test_content_terms_drop_stop_words_and_stem() -> None:
 
 def test_stem_is_shared_by_inflections() -> None:
     assert stem("tracked") == stem("tracking") == stem("track")
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        # A number written after a name without repeating it belongs to that name.
+        ("Chang’e-7 or -8", ["change7", "or", "change8"]),
+        ("change-7 and 8", ["change7", "and", "change8"]),
+        ("Chang'e-5, 6 and 7", ["change5", "change6", "and", "change7"]),
+        # A number after a small word or a quantity adverb is a quantity, not a name.
+        ("and 8 more", ["and", "8", "more"]),
+        ("over 300 ships", ["over", "300", "ships"]),
+        ("nearly 50 years", ["nearly", "50", "years"]),
+    ],
+)
+def test_numbers_join_names_only(text: str, tokens: list[str]) -> None:
+    assert tokenize(text) == tokens
+
+
+def test_contractions_are_stop_words_without_their_apostrophe() -> None:
+    assert content_terms(tokenize("Why won't ESA join? It doesn't say.")) == ["esa", "join", "say"]
