@@ -326,6 +326,10 @@ def answer_mentions(sentence: str) -> tuple[Mention, ...]:
                 continue
             # No tokens marks a mention that counts even when the question repeats its words.
             tokens = frozenset() if always else frozenset(tokenize(match.group()))
+            if pattern is _CAPITALISED and match.group().isupper() and len(match.group()) > 1:
+                # An acronym ("ESA", "NASA") names an organisation or a thing, not a person.
+                mentions.extend((kind, tokens) for kind in kinds if kind is not AnswerType.PERSON)
+                continue
             mentions.extend((kind, tokens) for kind in kinds)
     return tuple(mentions)
 
