@@ -120,9 +120,25 @@ def stem(word: str) -> str:
     return stemmed
 
 
+# A capitalised name and a Roman numeral: "Artemis III", "Louis XIV" (not the pronoun "I").
+_ROMAN_AFTER_NAME = re.compile(r"\b([A-Z][a-z]+) (X{0,3}(?:IX|IV|V?I{0,3}))\b")
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
+
+
+def _roman_to_digits(match: re.Match[str]) -> str:
+    name, numeral = match.groups()
+    if len(numeral) < 2:  # "Chapter I", "Henry V": too easily a word or a letter
+        return match.group()
+    total = 0
+    for i, ch in enumerate(numeral):
+        value = _ROMAN_VALUES[ch]
+        total += -value if i + 1 < len(numeral) and _ROMAN_VALUES[numeral[i + 1]] > value else value
+    return f"{name} {total}"
+
+
 def tokenize(text: str) -> list[str]:
     """Folded surface tokens of ``text`` in order; apostrophes inside words dropped, possessives cut."""
-    folded = _join_name_numbers(fold(text))
+    folded = _join_name_numbers(fold(_ROMAN_AFTER_NAME.sub(_roman_to_digits, text)))
     tokens: list[str] = []
     for match in _TOKEN.finditer(folded):
         token = match.group()

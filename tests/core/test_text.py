@@ -92,3 +92,17 @@ def test_numbers_join_names_only(text: str, tokens: list[str]) -> None:
 
 def test_contractions_are_stop_words_without_their_apostrophe() -> None:
     assert content_terms(tokenize("Why won't ESA join? It doesn't say.")) == ["esa", "join", "say"]
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("Artemis III", ["artemis3"]),
+        ("Louis XIV gained the throne", ["louis14", "gained", "the", "throne"]),
+        ("Artemis 3", ["artemis3"]),
+        ("I went", ["i", "went"]),  # a pronoun, not a numeral
+        ("MIX IV", ["mix", "iv"]),  # no name before it
+    ],
+)
+def test_roman_numerals_after_a_name_are_numbers(text: str, tokens: list[str]) -> None:
+    assert tokenize(text) == tokens
