@@ -58,6 +58,9 @@ TYPE_MISMATCH_FACTOR = 0.8
 # joining?") is most likely another question.
 SUBJECT_SWAP_FACTOR = 0.6
 PREFIX_CHARS = 5
+# A word no document and no example uses ("quarterbacks") is most likely a different question;
+# but readers reword ("any chance of"), so it lowers the score rather than ruling the intent out.
+UNSEEN_WORD_FACTOR = 0.75
 SCORED_EXAMPLES = 40
 SUGGESTION_POOL = 100  # examples scored in full per question, those sharing most weight with it
 
@@ -98,7 +101,8 @@ class _Query:
     weights: dict[str, float]  # idf-weighted content terms
     total: float
     prefixes: frozenset[str]
-    pinned: tuple[str, ...]  # tokens an example must share: numbers, never-seen words
+    numbers: tuple[str, ...]  # tokens an example must share: numbers and numbered names
+    unseen: tuple[str, ...]  # words neither the knowledge nor any example uses
     salient: frozenset[str]  # names the question uses, a spelled-out name as its acronym
 
 
@@ -207,20 +211,19 @@ class IntentMatcher:
             term = stem(typed)
             if term in self._example_terms and stem(fixed) in weights:
                 weights[term] = weights.pop(stem(fixed)) / TYPO_WEIGHT
-        # Tokens that change the subject unless an example or its quotes have them: numbers,
-        # numbered names, words the knowledge has never seen (a typo of a known word is fine).
-        pinned = tuple(
+        # A number or numbered name changes the subject unless an example or its quotes have it;
+        # a word the knowledge has never seen most likely does (a typo of a known word does not).
+        numbers = tuple(t for t in question.tokens if any(ch.isdigit() for ch in t))
+        unseen = tuple(
             token
             for token in question.tokens
-            if any(ch.isdigit() for ch in token)
-            or (
-                len(token) > 3
-                and token not in STOP_WORDS
-                and token not in self._example_vocabulary
-                and token not in self._index.surface_vocabulary
-                and stem(token) not in self._index.sentence_bm25.idf
-                and self._index.correct_spelling(token) is None
-            )
+            if len(token) > 3
+            and not any(ch.isdigit() for ch in token)
+            and token not in STOP_WORDS
+            and token not in self._example_vocabulary
+            and token not in self._index.surface_vocabulary
+            and stem(token) not in self._index.sentence_bm25.idf
+            and self._index.correct_spelling(token) is None
         )
         salient = set(question.salient_terms)
         for spelled, acronym in self._index.acronyms.items():
@@ -233,7 +236,8 @@ class IntentMatcher:
             weights,
             sum(weights.values()),
             _prefixes(frozenset(weights)),
-            pinned,
+            numbers,
+            unseen,
             frozenset(salient),
         )
 
@@ -246,8 +250,10 @@ class IntentMatcher:
         if question.negated != example.analysed.negated or not query.total:
             return 0.0
         factor = self._type_factor(question, example)
-        if factor == 0.0 or self._names_something_else(query, example):
+        if factor == 0.0 or self._names_something_else(query.numbers, example):
             return 0.0
+        if self._names_something_else(query.unseen, example):
+            factor *= UNSEEN_WORD_FACTOR
         if self._swaps_subject(query, example):
             factor *= SUBJECT_SWAP_FACTOR
         covered = 0.0
@@ -293,12 +299,12 @@ class IntentMatcher:
         return any(len(t) < PREFIX_CHARS or t[:PREFIX_CHARS] not in example.named_prefixes for t in missing)
 
     @staticmethod
-    def _names_something_else(query: _Query, example: _Example) -> bool:
+    def _names_something_else(tokens: tuple[str, ...], example: _Example) -> bool:
         return any(
             token not in example.analysed.tokens
             and token not in example.quote_tokens
             and (any(ch.isdigit() for ch in token) or stem(token) not in example.terms)
-            for token in query.pinned
+            for token in tokens
         )
 
     def suggestions(self, question: str, limit: int = 3) -> list[str]:
