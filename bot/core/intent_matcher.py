@@ -2,11 +2,11 @@
 
 Character-level fuzzy scores alone only catch near-copies of an example ("who tracked
 change 6"). Readers reword: "Is ESA joining ILRS?" for "Will ESA join the ILRS?". So a question
-is scored against every example by how much of its weighted content words the example (or, a
-little less, the intent's cited sentences) accounts for, blended with a fuzzy score that still
-sees the question words. Guards then refuse matches that a word-overlap score gets wrong: a
-different answer type ("where" for "when"), a flipped negation, a number or name the intent
-does not cover.
+is scored against the examples by how much of its idf-weighted content words the example
+accounts for (a little less when they come from the intent's other examples or its cited
+sentence), blended with a fuzzy string score that still sees the question words. Guards then
+refuse matches that a word-overlap score gets wrong: a different answer type ("where" for
+"when"), a flipped negation, a number or name the intent does not cover.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from bot.core.index import KnowledgeIndex, acronym_terms
+from bot.core.index import PREFIX_CHARS, KnowledgeIndex, acronym_terms
 from bot.core.intents import ResolvedIntent
 from bot.core.questions import (
     AnalysedQuestion,
@@ -57,12 +57,11 @@ TYPE_MISMATCH_FACTOR = 0.8
 # A question naming something its intent never mentions ("Is ESA joining?" against "Is Turkey
 # joining?") is most likely another question.
 SUBJECT_SWAP_FACTOR = 0.6
-PREFIX_CHARS = 5
 # A word no document and no example uses ("quarterbacks") is most likely a different question;
 # but readers reword ("any chance of"), so it lowers the score rather than ruling the intent out.
 UNSEEN_WORD_FACTOR = 0.75
-SCORED_EXAMPLES = 40
-SUGGESTION_POOL = 100  # examples scored in full per question, those sharing most weight with it
+SCORED_EXAMPLES = 40  # examples scored in full per question: those sharing most weight with it
+SUGGESTION_POOL = 100  # fuzzy candidates from which decline suggestions are picked
 
 
 @dataclass(frozen=True, slots=True)
