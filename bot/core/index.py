@@ -22,7 +22,7 @@ from bot.core.documents import Document, Sentence
 from bot.core.questions import Mention, answer_mentions
 from bot.core.text import content_terms, tokenize
 
-__all__ = ["BM25", "Acronyms", "IndexedSentence", "KnowledgeIndex", "acronym_terms", "find_acronyms"]
+__all__ = ["BM25", "Acronyms", "IndexedSentence", "KnowledgeIndex", "find_acronyms"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -122,18 +122,6 @@ def find_acronyms(texts: Iterable[str]) -> Acronyms:
     return found
 
 
-def acronym_terms(terms: Sequence[str], acronyms: Acronyms) -> list[str]:
-    """The acronyms whose spelled-out names occur, in order, in ``terms``."""
-    found: list[str] = []
-    if not acronyms:
-        return found
-    for key, acronym in acronyms.items():
-        size = len(key)
-        if any(tuple(terms[i : i + size]) == key for i in range(len(terms) - size + 1)):
-            found.append(acronym)
-    return found
-
-
 class KnowledgeIndex:
     """Everything the matcher needs about a set of documents, built once per knowledge version."""
 
@@ -145,6 +133,10 @@ class KnowledgeIndex:
         self.paragraph_sentences: list[range] = []
         paragraph_terms: list[list[str]] = []
         self.acronyms = find_acronyms(s.text for d in self.documents for s in d.sentences)
+        # By first word, so a question is checked only against names that could start in it.
+        self._acronyms_by_first: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
+        for spelled, acronym in self.acronyms.items():
+            self._acronyms_by_first[spelled[0]].append((spelled, acronym))
         for doc_pos, document in enumerate(self.documents):
             for paragraph in document.paragraphs:
                 para_pos = len(self.paragraph_keys)
@@ -184,6 +176,15 @@ class KnowledgeIndex:
     def idf(self, term: str) -> float:
         """Sentence-level idf of ``term``; unseen terms get the highest idf there is."""
         return self.sentence_bm25.idf.get(term, self.unseen_idf)
+
+    def spelled_out(self, terms: Sequence[str]) -> list[tuple[tuple[str, ...], str]]:
+        """(spelled-out name, acronym) for each name the knowledge defines that ``terms`` spell out."""
+        found: list[tuple[tuple[str, ...], str]] = []
+        for i, term in enumerate(terms):
+            for spelled, acronym in self._acronyms_by_first.get(term, ()):
+                if tuple(terms[i : i + len(spelled)]) == spelled and (spelled, acronym) not in found:
+                    found.append((spelled, acronym))
+        return found
 
     def knows(self, term: str) -> bool:
         """Whether ``term`` or a relative of it occurs anywhere in the knowledge base."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from bot.core.index import PREFIX_CHARS, KnowledgeIndex, acronym_terms
+from bot.core.index import PREFIX_CHARS, KnowledgeIndex
 from bot.core.intents import ResolvedIntent
 from bot.core.questions import (
     AnalysedQuestion,
@@ -171,7 +171,7 @@ class IntentMatcher:
 
     def _terms(self, terms: list[str]) -> frozenset[str]:
         """Terms as the index sees them: a spelled-out name also counts as its acronym."""
-        return frozenset(terms) | frozenset(acronym_terms(terms, self._index.acronyms))
+        return frozenset(terms) | {acronym for _, acronym in self._index.spelled_out(terms)}
 
     def ranked(self, question: AnalysedQuestion, terms: QueryTerms) -> list[IntentMatch]:
         """Intents close to ``question``, each with its best example's score, best first."""
@@ -225,8 +225,8 @@ class IntentMatcher:
             and self._index.correct_spelling(token) is None
         )
         salient = set(question.salient_terms)
-        for spelled, acronym in self._index.acronyms.items():
-            if acronym in weights and salient.issuperset(spelled):
+        for spelled, acronym in self._index.spelled_out(list(weights)):
+            if salient.issuperset(spelled):
                 salient.difference_update(spelled)
                 salient.add(acronym)
         return _Query(

@@ -13,7 +13,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from bot.core.index import KnowledgeIndex, acronym_terms
+from bot.core.index import KnowledgeIndex
 from bot.core.questions import NEGATIONS, AnalysedQuestion, AnswerType, sentence_answer_types
 
 __all__ = ["Candidate", "QueryTerms", "names_another", "query_terms", "rank_candidates"]
@@ -107,14 +107,11 @@ def query_terms(index: KnowledgeIndex, question: AnalysedQuestion) -> QueryTerms
             weight *= 0.5
         weights[term] = max(weights.get(term, 0.0), weight)
     # A spelled-out name counts mostly as its acronym: "European Space Agency" is chiefly "esa",
-    # which finds both forms, rather than three common words.
-    # A spelled-out name counts mostly as its acronym: "European Space Agency" is chiefly "esa",
     # which the sources use far more often, rather than three common words.
-    for key, acronym in index.acronyms.items():
-        if acronym_terms(list(weights), {key: acronym}):
-            for term in key:
-                weights[term] *= SPELLED_OUT_WEIGHT
-            weights[acronym] = 1.0
+    for spelled, acronym in index.spelled_out(list(weights)):
+        for term in spelled:
+            weights[term] *= SPELLED_OUT_WEIGHT
+        weights[acronym] = 1.0
     relatives: dict[str, tuple[str, float]] = {}
     for term, weight in weights.items():
         for relative in index.relatives(term):
@@ -156,12 +153,12 @@ def _numbered_stem(term: str) -> str | None:
 
 
 def _plain_terms(terms: QueryTerms) -> dict[str, float]:
+    """The question's weighted terms without its numbered names."""
     return {t: w for t, w in terms.weights.items() if _numbered_stem(t) is None}
 
 
-def _plain_coverage(terms: QueryTerms, present: set[str]) -> float:
-    """Share of the question's weight a sentence covers, numbered names left out."""
-    plain = _plain_terms(terms)
+def _plain_coverage(terms: QueryTerms, plain: dict[str, float], present: set[str]) -> float:
+    """Share of the weight of ``plain`` (see :func:`_plain_terms`) a sentence covers."""
     total = sum(terms.idf[t] * w for t, w in plain.items())
     return sum(terms.idf[t] * w for t, w in plain.items() if t in present) / total if total else 0.0
 
@@ -207,6 +204,7 @@ def rank_candidates(index: KnowledgeIndex, question: AnalysedQuestion, terms: Qu
     wanted = question.answer_type
     asked = frozenset(question.tokens)
     candidates: list[Candidate] = []
+    plain = _plain_terms(terms)
     sibling = 0.0  # best plain coverage among sentences not about the numbered name asked
     for position in top.tolist():
         indexed = index.sentences[position]
@@ -218,8 +216,8 @@ def rank_candidates(index: KnowledgeIndex, question: AnalysedQuestion, terms: Qu
         ):
             # Said of whatever this sentence is about, which is not the name asked. One shared
             # word ("expected") is chance; two or more ("land", "crater") are the question.
-            if len(_plain_terms(terms).keys() & present) >= 2:
-                sibling = max(sibling, _plain_coverage(terms, present))
+            if len(plain.keys() & present) >= 2:
+                sibling = max(sibling, _plain_coverage(terms, plain, present))
             continue
         paragraph = index.paragraph_sentences[indexed.paragraph]
         window: set[str] = set(present)
@@ -268,7 +266,7 @@ def rank_candidates(index: KnowledgeIndex, question: AnalysedQuestion, terms: Qu
             "missing_max_idf": max((terms.idf[t] for t in missing), default=0.0) / index.unseen_idf,
             "negation_mismatch": float(question.negated and not (set(indexed.tokens) & NEGATIONS)),
         }
-        features["plain_coverage"] = _plain_coverage(terms, present)
+        features["plain_coverage"] = _plain_coverage(terms, plain, present)
         score = sum(FEATURE_WEIGHTS[name] * value for name, value in features.items())
         candidates.append(Candidate(position, score, features))
     for candidate in candidates:

@@ -30,8 +30,6 @@ MAX_QUESTION_CHARS = 500
 MINIMUM_CONFIDENCE = 0.06
 # A "when" or "how many" question is only answered by a sentence holding a date or a number.
 STRICT_TYPES = frozenset({AnswerType.DATE, AnswerType.NUMBER})
-# A best sentence without one is cited only on a strong match everywhere else.
-TYPE_MISS_CONFIDENCE = 0.2
 MAX_CITATIONS = 3
 # Share of a question's idf weight in words the knowledge base has never seen beyond which it
 # is about something else (on squad-dev: 14 unanswerable questions declined for 1 answerable).
