@@ -1,4 +1,4 @@
-"""The command-line front: ask, chat, check and eval from a terminal.
+"""The command-line front: ask, chat and check from a terminal (eval and fit: ``cli_quality``).
 
 Nothing here imports discord: ``python -m bot ask`` must start fast.
 """
@@ -15,10 +15,10 @@ from typing import TextIO
 
 from bot.cli_kb import Asker, run_logged
 from bot.cli_kb import register as register_kb
+from bot.cli_quality import register as register_quality
 from bot.config import Settings
 from bot.core.answers import Answer
 from bot.core.errors import CitebotError, KnowledgeError, QuestionError
-from bot.core.evaluation import evaluate, parse_eval_file
 from bot.core.knowledge import KnowledgeBase, load_knowledge_dir
 from bot.core.service import QAService
 
@@ -109,7 +109,7 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings, service: Asker | None
             status = EXIT_USAGE if not from_stdin else status
             continue
         if args.json:
-            print(json.dumps(answer.to_json(), ensure_ascii=False))
+            print(json.dumps(answer.to_json(explain=args.explain), ensure_ascii=False))
         else:
             if number:
                 print()
@@ -159,37 +159,6 @@ def _cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    knowledge = _load(settings, args.knowledge, sys.stderr)
-    if knowledge is None:
-        return EXIT_INVALID
-    try:
-        cases = parse_eval_file(args.file.read_text(encoding="utf-8"), str(args.file))
-    except OSError as exc:
-        print(f"citebot: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
-        return EXIT_INVALID
-    except KnowledgeError as exc:
-        print(f"citebot: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    service = _service(settings, knowledge)
-
-    def ask(question: str) -> Answer:
-        return service.ask(question)
-
-    report = evaluate(cases, ask)
-    print(f"answerable     {report.answerable}")
-    print(f"unanswerable   {report.unanswerable}")
-    print(f"acc@1          {100 * report.acc1:.1f} %")
-    print(f"acc@3          {100 * report.acc3:.1f} %")
-    print(f"declined       {100 * report.declined_rate:.1f} %")
-    print(f"overall        {100 * report.overall:.1f} %")
-    if args.verbose and report.misses:
-        print("misses:")
-        for question, why in report.misses:
-            print(f"  {question}  ->  {why}")
-    return EXIT_OK
-
-
 def _cmd_discord(args: argparse.Namespace, settings: Settings) -> int:
     from bot.discord_front.run import run  # imports discord: only for this command
 
@@ -211,6 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="answer questions (from arguments, or stdin one per line)")
     ask.add_argument("question", nargs="*", help="the question(s); none: read stdin")
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.add_argument(
+        "--explain",
+        action="store_true",
+        help="with --json: add the trace (the stage and values that decided)",
+    )
     ask.add_argument("--log", action="store_true", help="log the questions in the store (or LOG_QUESTIONS)")
     knowledge_option(ask)
     ask.set_defaults(handler=_cmd_ask)
@@ -224,16 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
     knowledge_option(check)
     check.set_defaults(handler=_cmd_check)
 
-    ev = commands.add_parser("eval", help="score a hand-written question file (JSON lines)")
-    ev.add_argument("file", type=Path)
-    ev.add_argument("-v", "--verbose", action="store_true", help="list the questions missed")
-    knowledge_option(ev)
-    ev.set_defaults(handler=_cmd_eval)
-
     bot = commands.add_parser("discord", help="run the Discord bot (needs DISCORD_TOKEN)")
     bot.set_defaults(handler=_cmd_discord)
 
     register_kb(commands)
+    register_quality(commands)
     return parser
 
 

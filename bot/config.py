@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.core.service import MINIMUM_CONFIDENCE
+
 __all__ = ["Settings"]
 
 
@@ -17,7 +19,8 @@ class Settings(BaseSettings):
 
     knowledge_dir: Path = Path("knowledge")
     database_path: Path = Path("data/citebot.sqlite3")
-    minimum_confidence: float = Field(default=0.06, ge=0.0, le=1.0)
+    # The calibrated probability below which the bot declines (see bot.core.service).
+    minimum_confidence: float = Field(default=MINIMUM_CONFIDENCE, ge=0.0, le=1.0)
     max_question_chars: int = Field(default=500, ge=1, le=4000)
     log_level: str = "INFO"
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["Answer", "Citation", "Reason"]
+__all__ = ["Answer", "Citation", "Reason", "Trace"]
 
 
 class Reason(StrEnum):
@@ -16,7 +16,7 @@ class Reason(StrEnum):
     INTENT = "intent"  # a curated intent matched
     RETRIEVAL = "retrieval"  # sentences found by search over the documents
     CHITCHAT = "chitchat"  # greeting, thanks, help: a fixed reply
-    LOW_CONFIDENCE = "low_confidence"  # the best candidate is not good enough
+    LOW_CONFIDENCE = "low_confidence"  # the answerability model is not confident enough
     UNKNOWN_TERMS = "unknown_terms"  # the question's key words are not in the knowledge base
     OTHER_SUBJECT = "other_subject"  # the words asked are said of another subject (Chang'e-6 for -5)
     MISSING_ANSWER_TYPE = "missing_answer_type"  # e.g. a "when" question and no date in the best sentence
@@ -52,6 +52,31 @@ class Citation:
 
 
 @dataclass(frozen=True, slots=True)
+class Trace:
+    """Why an answer came out as it did: the stage that decided and the values it decided on.
+
+    ``features`` are the answerability model's inputs and ``contributions`` how far each moved
+    the confidence (log-odds, largest first); ``candidates`` the first few ranked sentences.
+    """
+
+    stage: str  # analysis, retrieval, answerability or selection
+    detail: str
+    features: dict[str, float] = field(default_factory=dict)
+    contributions: dict[str, float] = field(default_factory=dict)
+    candidates: tuple[dict[str, Any], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The trace as printed by ``ask --json --explain``."""
+        return {
+            "stage": self.stage,
+            "detail": self.detail,
+            "contributions": {k: round(v, 4) for k, v in self.contributions.items()},
+            "features": {k: round(v, 4) for k, v in self.features.items()},
+            "candidates": list(self.candidates),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """What the engine says to a question."""
 
@@ -64,11 +89,11 @@ class Answer:
     intent: str | None = None
     reply: str | None = None  # fixed text of a chit-chat intent
     knowledge_version: str = ""
-    debug: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    trace: Trace | None = field(default=None, compare=False, repr=False)
 
-    def to_json(self) -> dict[str, Any]:
-        """The answer in the stable ``ask --json`` format (extra keys after the required ones)."""
-        return {
+    def to_json(self, *, explain: bool = False) -> dict[str, Any]:
+        """The answer in the stable ``ask --json`` format; ``explain`` adds the trace."""
+        shown = {
             "question": self.question,
             "answered": self.answered,
             "confidence": round(self.confidence, 4),
@@ -79,3 +104,6 @@ class Answer:
             "reply": self.reply,
             "knowledge_version": self.knowledge_version,
         }
+        if explain:
+            shown["trace"] = self.trace.to_json() if self.trace is not None else None
+        return shown

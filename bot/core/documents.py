@@ -19,6 +19,7 @@ import pysbd
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from bot.core.english import SENTENCE_SPLITTER_LANGUAGE
 from bot.core.errors import KnowledgeError, KnowledgeProblem
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "Sentence",
     "load_yaml",
     "parse_document",
+    "sentence_spans",
     "slugify",
 ]
 
@@ -137,11 +139,11 @@ def slugify(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _segmenter() -> Any:
-    return pysbd.Segmenter(language="en", clean=False)
+    return pysbd.Segmenter(language=SENTENCE_SPLITTER_LANGUAGE, clean=False)
 
 
 @lru_cache(maxsize=16384)
-def _sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
+def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     """Pysbd sentences of one paragraph as (start, end) spans, whitespace excluded.
 
     Cached by paragraph text: unchanged paragraphs are not re-split on reload.
@@ -236,7 +238,7 @@ def _paragraphs(body: str) -> tuple[Paragraph, ...]:
             number = len(paragraphs) + 1
             sentences = tuple(
                 Sentence(body[start + s : start + e], number, start + s, start + e)
-                for s, e in _sentence_spans(body[start:end])
+                for s, e in sentence_spans(body[start:end])
             )
             paragraphs.append(Paragraph(number, body[start:end], start, end, section, sentences))
         block_start = separator.end() if separator else len(body)

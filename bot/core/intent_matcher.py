@@ -17,35 +17,29 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from bot.core.index import PREFIX_CHARS, KnowledgeIndex
+from bot.core.english import STOP_WORDS
+from bot.core.index import KnowledgeIndex, derivation_keys
 from bot.core.intents import ResolvedIntent
-from bot.core.questions import (
-    AnalysedQuestion,
-    AnswerType,
-    analyse_question,
-    answer_mentions,
-    sentence_answer_types,
-)
-from bot.core.ranking import TYPO_WEIGHT, QueryTerms
-from bot.core.text import STOP_WORDS, content_terms, stem, tokenize
+from bot.core.mentions import AnswerType, answer_mentions, sentence_answer_types
+from bot.core.pipeline.analysis import AnalysedQuestion, analyse_question
+from bot.core.pipeline.retrieval import TYPO_WEIGHT, QueryTerms
+from bot.core.text import content_terms, stem, tokenize
 
 __all__ = [
     "CHITCHAT_SCORE",
-    "MINIMUM_INTENT_SCORE",
     "IntentMatch",
     "IntentMatcher",
-    "plain_match",
+    "chitchat_match",
 ]
 
-# A score (0-1) from which a question counts as a rewording of an intent's example.
-MINIMUM_INTENT_SCORE = 0.8
-# Chit-chat has few words to compare, so it needs a closer string match.
+# Chit-chat ("hello", "thanks") gets its fixed reply only for a near-copy of an example: it has
+# too few words to weigh, and a reply that is not an answer must never stand in for one.
 CHITCHAT_SCORE = 0.9
 # Credit for a question word found in another example of the intent rather than this one,
 # or in the sentence the intent cites first...
 SIBLING_CREDIT = 0.85
 QUOTE_CREDIT = 0.7
-# ...and for one sharing a prefix with an example word ("joining"/"join" the stemmer misses).
+# ...and for a derived form of an example word ("European" for "Europe").
 RELATIVE_CREDIT = 0.6
 # Recall (the question's words the example accounts for) counts this many times more than
 # precision: an example may say more than a short question ("When will the samples return?").
@@ -105,17 +99,27 @@ class _Query:
     salient: frozenset[str]  # names the question uses, a spelled-out name as its acronym
 
 
-def plain_match(ranked: Sequence[IntentMatch]) -> IntentMatch | None:
-    """The first of ``ranked`` (see :meth:`IntentMatcher.ranked`) close enough to be a rewording."""
+def chitchat_match(ranked: Sequence[IntentMatch]) -> IntentMatch | None:
+    """The chit-chat intent ``ranked`` (see :meth:`IntentMatcher.ranked`) plainly rewords, if any.
+
+    Only when no cited intent matches the question better: "hello, who tracked Chang'e-6?" is a
+    question, not a greeting.
+    """
     for match in ranked:
-        needed = CHITCHAT_SCORE if match.intent.is_chitchat else MINIMUM_INTENT_SCORE
-        if match.score >= needed:
+        if not match.intent.is_chitchat:
+            return None
+        if match.score >= CHITCHAT_SCORE:
             return match
     return None
 
 
 def _prefixes(terms: frozenset[str]) -> frozenset[str]:
-    return frozenset(t[:PREFIX_CHARS] for t in terms if len(t) >= PREFIX_CHARS and not t[0].isdigit())
+    """The derivation keys of ``terms``: two words sharing one are relatives ("europ"/"european")."""
+    return frozenset(key for t in terms if not t[0].isdigit() for key in derivation_keys(t))
+
+
+def _related(term: str, keys: frozenset[str]) -> bool:
+    return not term[0].isdigit() and any(key in keys for key in derivation_keys(term))
 
 
 class IntentMatcher:
@@ -199,10 +203,6 @@ class IntentMatcher:
                 best[example.intent.id] = IntentMatch(example.intent, score, example.text)
         return sorted(best.values(), key=lambda m: (-m.score, m.intent.id))
 
-    def best(self, question: AnalysedQuestion, terms: QueryTerms) -> IntentMatch | None:
-        """The intent ``question`` plainly rewords, if there is one."""
-        return plain_match(self.ranked(question, terms))
-
     def _query(self, question: AnalysedQuestion, terms: QueryTerms, key: str) -> _Query:
         # idf-weighted terms; a "typo" that is an example word is taken as typed.
         weights = {t: terms.idf[t] * w for t, w in terms.weights.items()}
@@ -263,13 +263,13 @@ class IntentMatcher:
                 covered += SIBLING_CREDIT * weight
             elif term in example.quote_terms:
                 covered += QUOTE_CREDIT * weight
-            elif len(term) >= PREFIX_CHARS and term[:PREFIX_CHARS] in example.prefixes:
+            elif _related(term, example.prefixes):
                 covered += RELATIVE_CREDIT * weight
         recall = covered / query.total
         shared = sum(
             weight
             for term, weight in example.weights
-            if term in query.weights or term[:PREFIX_CHARS] in query.prefixes
+            if term in query.weights or _related(term, query.prefixes)
         )
         precision = shared / example.total if example.total else 0.0
         if not recall or not precision:
@@ -294,8 +294,8 @@ class IntentMatcher:
     def _swaps_subject(query: _Query, example: _Example) -> bool:
         """Whether the question names something the intent never does ("Gateway" for an ILRS intent)."""
         missing = query.salient - example.sibling_terms - example.cited_terms
-        # "Europe" is named by "European": a shared prefix is the same subject.
-        return any(len(t) < PREFIX_CHARS or t[:PREFIX_CHARS] not in example.named_prefixes for t in missing)
+        # "Europe" is named by "European": a derived form is the same subject.
+        return any(not _related(t, example.named_prefixes) for t in missing)
 
     @staticmethod
     def _names_something_else(tokens: tuple[str, ...], example: _Example) -> bool:

@@ -18,6 +18,7 @@ from bot.core.errors import KnowledgeError, KnowledgeProblem
 from bot.core.index import KnowledgeIndex
 from bot.core.intent_matcher import IntentMatcher
 from bot.core.intents import Intent, ResolvedIntent, parse_intent_file, resolve_intents
+from bot.core.model import model_digest
 
 __all__ = [
     "DOCUMENT_SUFFIXES",
@@ -34,7 +35,8 @@ __all__ = [
 
 DOCUMENT_SUFFIXES = (".md", ".markdown")
 INTENT_SUFFIXES = (".yaml", ".yml")
-# Part of every knowledge version: answers change when the engine does, not only the files.
+# How documents are split into paragraphs and sentences; stored layouts of another version are
+# split again. Answers also change with the fitted model, whose digest is part of every version.
 ENGINE_VERSION = "1"
 
 
@@ -67,7 +69,7 @@ class KnowledgeBase:
 
 
 def _version(documents: Sequence[Document], intents: Sequence[tuple[Intent, str]]) -> str:
-    digest = hashlib.sha256(f"engine {ENGINE_VERSION}\n".encode())
+    digest = hashlib.sha256(f"engine {ENGINE_VERSION}\nmodel {model_digest()}\n".encode())
     for document in sorted(documents, key=lambda d: d.id):
         digest.update(f"doc {document.id} {document.content_hash}\n".encode())
     for intent, _ in sorted(intents, key=lambda pair: pair[0].id):

@@ -1,79 +1,52 @@
 """The one entry point every front calls: :meth:`QAService.ask`.
 
-It validates the question, tries curated intents, searches every sentence, decides whether
-the best candidate really answers the question, and returns an :class:`Answer` that quotes
-the knowledge base verbatim or declines with suggestions.
+It validates the question and runs the answer path (:mod:`bot.core.pipeline`): analysis,
+retrieval, features, ranking, answerability, selection. The result is an :class:`Answer` that
+quotes the knowledge base verbatim, or declines with suggestions, and carries a trace of the
+stage and the values that decided it.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import time
+from dataclasses import dataclass, replace
 
-from bot.core.answers import Answer, Citation, Reason
-from bot.core.documents import Sentence
+import numpy as np
+
+from bot.core.answers import Answer, Citation, Reason, Trace
 from bot.core.errors import QuestionError
-from bot.core.index import KnowledgeIndex
-from bot.core.intent_matcher import IntentMatch, plain_match
+from bot.core.index import FloatArray
+from bot.core.intent_matcher import IntentMatch, chitchat_match
+from bot.core.intents import ResolvedIntent
 from bot.core.knowledge import KnowledgeBase
-from bot.core.questions import AnalysedQuestion, AnswerType, analyse_question, sentence_answer_types
-from bot.core.ranking import Candidate, QueryTerms, query_terms, rank_candidates
-from bot.core.text import stem
+from bot.core.model import FittedModel, load_model
+from bot.core.pipeline.analysis import AnalysedQuestion, analyse_question
+from bot.core.pipeline.answerability import (
+    ANSWERABILITY_FEATURES,
+    INTENT_FEATURES,
+    answerability_row,
+    categorical_decline,
+    decline_reason,
+    intent_row,
+    question_features,
+)
+from bot.core.pipeline.features import CANDIDATE_FEATURES, CandidateFeatures, candidate_features
+from bot.core.pipeline.ranking import Ranking, rank
+from bot.core.pipeline.retrieval import Retrieval, query_terms, retrieve
+from bot.core.pipeline.selection import select_citations
 
-__all__ = ["MAX_QUESTION_CHARS", "MINIMUM_CONFIDENCE", "QAService"]
+__all__ = ["MAX_QUESTION_CHARS", "MINIMUM_CONFIDENCE", "Gathered", "QAService", "Scored", "gather", "score"]
 
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 500
-# Below this confidence the service declines rather than cite a sentence that may not answer.
-MINIMUM_CONFIDENCE = 0.06
-# A "when" or "how many" question is only answered by a sentence holding a date or a number.
-STRICT_TYPES = frozenset({AnswerType.DATE, AnswerType.NUMBER})
-MAX_CITATIONS = 3
-# Share of a question's idf weight in words the knowledge base has never seen beyond which it
-# is about something else (on squad-dev: 14 unanswerable questions declined for 1 answerable).
-UNKNOWN_SHARE_LIMIT = 0.75
-# A sentence about a sibling of the numbered name asked that covers this much more of the
-# question than any sentence about the name itself means the question swaps its subject.
-SIBLING_MARGIN = 0.15
-# An intent matched less closely than a plain rewording still answers when its cited sentence
-# is among retrieval's best few: two weak signals that agree.
-AGREEMENT_INTENT_SCORE = 0.6
-AGREEMENT_DEPTH = 3
-# A further sentence is cited only when it scores close to the best one...
-SUPPORTING_SCORE_RATIO = 0.8
-# ...and adds words the question and the earlier citations do not already have.
-SUPPORTING_MIN_NEW_TERMS = 2
-
-# Logistic model of "the best candidate answers the question" over the best candidate's
-# features (see ranking.Candidate) and the question's. Fitted on development articles
-# (SQuAD 2.0, whose unanswerable questions are written to look answerable), checked by
-# leaving one article out at a time; the output is a probability, so MINIMUM_CONFIDENCE is low.
-CONFIDENCE_WEIGHTS: dict[str, float] = {
-    "bias": -2.311,
-    "coverage": 0.133,
-    "window_coverage": 1.751,
-    "paragraph_coverage": -2.556,
-    "sentence_bm25": -0.289,
-    "paragraph_bm25": 0.743,
-    "type_miss": -0.113,
-    "type_match": 0.201,
-    "missing_salient": -0.745,
-    "missing_max_idf": 0.22,
-    "negation_mismatch": -2.011,
-    "proximity": -0.498,
-    "bigrams": -0.05,
-    "related_coverage": 1.2,
-    "unknown_share": -0.226,
-    "margin": 1.568,
-    "score": 0.599,
-    "negated": -1.136,
-}
-
-
-def _sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x))
+# Answer only when the calibrated probability that the first citation answers is at least this.
+# Chosen for precision: a wrong answer costs a community more than "I don't know" with good
+# suggestions. `python -m bot eval` prints the precision and coverage of every other choice.
+MINIMUM_CONFIDENCE = 0.5
+# Candidates shown in a trace.
+TRACE_CANDIDATES = 3
 
 
 class QAService:
@@ -85,11 +58,14 @@ class QAService:
         *,
         minimum_confidence: float = MINIMUM_CONFIDENCE,
         max_question_chars: int = MAX_QUESTION_CHARS,
+        model: FittedModel | None = None,
     ) -> None:
         """Serve ``knowledge``; declines below ``minimum_confidence``."""
         self._knowledge = knowledge
         self.minimum_confidence = minimum_confidence
         self.max_question_chars = max_question_chars
+        self.model = model if model is not None else load_model()
+        self.model.check(CANDIDATE_FEATURES, ANSWERABILITY_FEATURES, INTENT_FEATURES)
 
     @property
     def knowledge(self) -> KnowledgeBase:
@@ -111,8 +87,8 @@ class QAService:
             raise QuestionError("Please ask a question: the message is empty.")
         if len(cleaned) > self.max_question_chars:
             raise QuestionError(
-                f"That question is {len(cleaned)} characters long; please keep it under "
-                f"{self.max_question_chars + 1}."
+                f"That question is {len(cleaned)} characters long; please keep it to "
+                f"{self.max_question_chars} characters or fewer."
             )
         return cleaned
 
@@ -132,175 +108,172 @@ class QAService:
         return answer
 
     def _answer(self, knowledge: KnowledgeBase, text: str) -> Answer:
-        version = knowledge.version
-        analysed = analyse_question(text)
+        gathered = gather(knowledge, text)
+        if isinstance(gathered, Answer):
+            if not gathered.answered:
+                return replace(gathered, suggestions=tuple(knowledge.matcher.suggestions(text)))
+            return gathered
         index = knowledge.index
-        terms = query_terms(index, analysed)
-        matches = knowledge.matcher.ranked(analysed, terms)
-        match = plain_match(matches)
-        if match is not None and match.intent.is_chitchat:
+        scored = score(self.model, gathered)
+        ranking = scored.ranking
+        candidates = tuple(
+            {
+                "text": index.sentences[int(gathered.retrieval.sentences[row])].sentence.text,
+                "probability": round(float(ranking.probabilities[row]), 4),
+                "features": {k: round(v, 4) for k, v in gathered.features.row(row).items() if v},
+            }
+            for row in ranking.order[:TRACE_CANDIDATES].tolist()
+        )
+        if scored.intent is not None:
+            features = dict(zip(INTENT_FEATURES, scored.intent_values.tolist(), strict=True))
+            contributions = self.model.intents.contributions(scored.intent_values)
+            decided = f"the intent {scored.intent.id!r} (its answer is likelier to be right than retrieval's)"
+        else:
+            features = dict(zip(ANSWERABILITY_FEATURES, scored.values.tolist(), strict=True))
+            contributions = self.model.answerability.contributions(scored.values)
+            decided = "retrieval's first candidate"
+        confidence = scored.confidence
+        if confidence < self.minimum_confidence:
+            trace = Trace(
+                "answerability",
+                f"{decided}: confidence {confidence:.3f} is under the minimum {self.minimum_confidence:.3f}",
+                features,
+                contributions,
+                candidates,
+            )
             return Answer(
                 text,
-                True,
-                match.score,
-                Reason.CHITCHAT,
-                intent=match.intent.id,
-                reply=match.intent.reply,
-                knowledge_version=version,
+                False,
+                confidence,
+                decline_reason(contributions),
+                suggestions=tuple(knowledge.matcher.suggestions(text)),
+                knowledge_version=knowledge.version,
+                trace=trace,
             )
-        if not knowledge.documents:
-            return Answer(text, False, 0.0, Reason.EMPTY_KNOWLEDGE, knowledge_version=version)
-        if match is not None:
-            return self._intent_answer(knowledge, text, match, match.score)
-        candidates = rank_candidates(index, analysed, terms)
-        confidence, debug = self._confidence(knowledge, analysed, terms, candidates)
-        if not candidates:
-            return self._decline(knowledge, text, Reason.NO_MATCH, 0.0, debug)
-        unknown = terms.unknown(index)
-        # A numbered name the knowledge base never mentions means the question is about
-        # something else ("Chang'e-4" when only Chang'e-6 is covered), however well the rest matches;
-        # so does a question none of whose words the knowledge base knows as typed, or most of
-        # whose weight is words it has never seen ("Who won the 2022 World Cup?").
-        if (
-            any(t[0].isalpha() and t[-1].isdigit() for t in unknown)
-            or len(unknown) + len(terms.corrected) >= len(terms.weights)
-            or debug["unknown_share"] >= UNKNOWN_SHARE_LIMIT
-        ):
-            return self._decline(knowledge, text, Reason.UNKNOWN_TERMS, min(confidence, 0.0), debug)
-        best = candidates[0].features
-        # The words asked about are said of a sibling ("launch" of Chang'e-6 when Chang'e-5 is asked).
-        if best["plain_coverage"] + SIBLING_MARGIN < best["sibling_coverage"]:
-            return self._decline(knowledge, text, Reason.OTHER_SUBJECT, confidence, debug)
-        # What is asked of the subject ("the head of", "founded") is never mentioned anywhere.
-        if (
-            analysed.relation is not None
-            and not index.knows(analysed.relation)
-            and all(stem(typed) != analysed.relation for typed in terms.corrected)
-        ):
-            return self._decline(knowledge, text, Reason.UNKNOWN_TERMS, confidence, debug)
-        if analysed.answer_type in STRICT_TYPES and best["answer_miss"]:
-            return self._decline(knowledge, text, Reason.MISSING_ANSWER_TYPE, confidence, debug)
-        agreed = self._agreeing_intent(index, matches, candidates)
-        if agreed is not None:
-            return self._intent_answer(knowledge, text, agreed, max(confidence, agreed.score))
-        if confidence < self.minimum_confidence:
-            return self._decline(knowledge, text, Reason.LOW_CONFIDENCE, confidence, debug)
-        chosen = self._supporting(knowledge, analysed, terms, candidates)
-        citations = tuple(
-            self._citation(knowledge, index.sentences[c.sentence].doc, index.sentences[c.sentence].sentence)
-            for c in chosen
+        selection = select_citations(
+            index, gathered.retrieval, ranking, confidence, self.minimum_confidence, scored.intent
         )
-        return Answer(
-            text, True, confidence, Reason.RETRIEVAL, citations, knowledge_version=version, debug=debug
-        )
-
-    def _confidence(
-        self,
-        knowledge: KnowledgeBase,
-        question: AnalysedQuestion,
-        terms: QueryTerms,
-        candidates: list[Candidate],
-    ) -> tuple[float, dict[str, float]]:
-        index = knowledge.index
-        total = terms.total_idf
-        unknown = sum(terms.idf[t] * w for t, w in terms.weights.items() if t not in index.sentence_bm25.idf)
-        features: dict[str, float] = {"bias": 1.0, "unknown_share": unknown / total if terms.weights else 1.0}
-        if not candidates:
-            return 0.0, features
-        best = candidates[0]
-        features.update((name, value) for name, value in best.features.items() if name in CONFIDENCE_WEIGHTS)
-        # A lone candidate is not evidence of a clear winner: its margin is left neutral.
-        second = candidates[1].score if len(candidates) > 1 else best.score
-        features["margin"] = (best.score - second) / max(best.score, 1e-9)
-        features["score"] = best.score
-        features["negated"] = float(question.negated)
-        logit = sum(CONFIDENCE_WEIGHTS[name] * value for name, value in features.items())
-        return _sigmoid(logit), features
-
-    @staticmethod
-    def _agreeing_intent(
-        index: KnowledgeIndex, matches: list[IntentMatch], candidates: list[Candidate]
-    ) -> IntentMatch | None:
-        """A looser intent match that retrieval backs: its answer is among the best few sentences."""
-        top = {index.sentences[c.sentence].sentence for c in candidates[:AGREEMENT_DEPTH]}
-        for match in matches:
-            if match.score < AGREEMENT_INTENT_SCORE:
-                break
-            if not match.intent.is_chitchat and match.intent.citations[0][1] in top:
-                return match
-        return None
-
-    def _supporting(
-        self,
-        knowledge: KnowledgeBase,
-        question: AnalysedQuestion,
-        terms: QueryTerms,
-        candidates: list[Candidate],
-    ) -> list[Candidate]:
-        index = knowledge.index
-        chosen = [candidates[0]]
-        seen = set(index.sentences[candidates[0].sentence].terms) | set(terms.weights)
-        for candidate in candidates[1:]:
-            if len(chosen) == MAX_CITATIONS:
-                break
-            if candidate.score < SUPPORTING_SCORE_RATIO * candidates[0].score:
-                break
-            indexed = index.sentences[candidate.sentence]
-            if (
-                question.answer_type is not AnswerType.ANY
-                and question.answer_type
-                not in sentence_answer_types(indexed.mentions, frozenset(question.tokens))
-            ):
-                continue
-            if len(set(indexed.terms) - seen) < SUPPORTING_MIN_NEW_TERMS:
-                continue
-            chosen.append(candidate)
-            seen.update(indexed.terms)
-        return chosen
-
-    def _intent_answer(
-        self, knowledge: KnowledgeBase, text: str, match: IntentMatch, confidence: float
-    ) -> Answer:
-        positions = {d.id: i for i, d in enumerate(knowledge.documents)}
-        citations = tuple(
-            self._citation(knowledge, positions[doc_id], sentence)
-            for doc_id, sentence in match.intent.citations
+        trace = Trace(
+            "selection",
+            f"{decided}: confidence {confidence:.3f} reaches the minimum {self.minimum_confidence:.3f}",
+            features,
+            contributions,
+            candidates,
         )
         return Answer(
             text,
             True,
             confidence,
-            Reason.INTENT,
-            citations[:MAX_CITATIONS],
-            intent=match.intent.id,
+            Reason.INTENT if scored.intent is not None else Reason.RETRIEVAL,
+            tuple(_citation(knowledge, position) for position in selection),
+            intent=scored.intent.id if scored.intent is not None else None,
             knowledge_version=knowledge.version,
+            trace=trace,
         )
 
-    @staticmethod
-    def _citation(knowledge: KnowledgeBase, doc_position: int, sentence: Sentence) -> Citation:
-        document = knowledge.documents[doc_position]
-        meta = document.meta
-        return Citation(
-            document.id,
-            meta.title,
-            meta.url,
-            meta.published,
-            sentence.paragraph,
-            sentence.text,
-            sentence.start,
-            sentence.end,
-        )
 
-    def _decline(
-        self, knowledge: KnowledgeBase, text: str, reason: Reason, confidence: float, debug: dict[str, float]
-    ) -> Answer:
-        suggestions = tuple(knowledge.matcher.suggestions(text))
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    """The answer path up to the fitted models: the candidates of a question and their features."""
+
+    question: AnalysedQuestion
+    retrieval: Retrieval
+    features: CandidateFeatures
+    question_values: FloatArray  # see answerability.question_features
+    intent: IntentMatch | None  # the curated intent matching best, if any
+    intent_row: int | None  # the candidate row of that intent's answer
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """What the fitted models make of a question's candidates."""
+
+    ranking: Ranking
+    values: FloatArray  # the answerability features
+    intent_values: FloatArray  # the intent model's features (zeros without an intent)
+    confidence: float  # of the answer given: the intent's when ``intent`` is set, else retrieval's
+    intent: ResolvedIntent | None  # the intent answering, when its answer is the likelier
+
+
+def gather(knowledge: KnowledgeBase, text: str) -> Gathered | Answer:
+    """Analyse, retrieve and compute features; an :class:`Answer` when no model is needed.
+
+    That is small talk (a fixed reply), and the categorical declines (no documents, no
+    candidate, a numbered name never mentioned), returned without suggestions.
+    """
+    index = knowledge.index
+    question = analyse_question(text)
+    terms = query_terms(index, question)
+    matches = knowledge.matcher.ranked(question, terms)
+    chitchat = chitchat_match(matches)
+    if chitchat is not None:
         return Answer(
             text,
-            False,
-            confidence,
-            reason,
-            suggestions=suggestions,
+            True,
+            1.0,
+            Reason.CHITCHAT,
+            intent=chitchat.intent.id,
+            reply=chitchat.intent.reply,
             knowledge_version=knowledge.version,
-            debug=debug,
+            trace=Trace("analysis", f"small talk: close to {chitchat.example!r}"),
         )
+    intent = next((m for m in matches if not m.intent.is_chitchat and m.intent.citations), None)
+    extra: tuple[int, ...] = ()
+    if intent is not None:
+        doc_id, sentence = intent.intent.citations[0]
+        extra = (index.position(doc_id, sentence),)
+    retrieval = retrieve(index, terms, extra)
+    reason = categorical_decline(index, retrieval)
+    if reason is not None:
+        trace = Trace("retrieval", _CATEGORICAL[reason])
+        return Answer(text, False, 0.0, reason, knowledge_version=knowledge.version, trace=trace)
+    rows = retrieval.sentences.tolist()
+    intent_row = rows.index(extra[0]) if extra and extra[0] in rows else None
+    return Gathered(
+        question,
+        retrieval,
+        candidate_features(index, question, retrieval),
+        question_features(index, question, retrieval),
+        intent if intent_row is not None else None,
+        intent_row,
+    )
+
+
+def score(model: FittedModel, gathered: Gathered) -> Scored:
+    """Rank the candidates and give the probability that the answer to be given is right."""
+    ranking = rank(model.ranker, gathered.features)
+    values = answerability_row(
+        gathered.question_values, gathered.features.values, gathered.retrieval.paragraphs, ranking
+    )
+    confidence = model.answerability.probability(values)
+    intent_values = np.zeros(len(INTENT_FEATURES))
+    if gathered.intent is not None:
+        intent_values = intent_row(gathered.intent.score, ranking, gathered.intent_row)
+        intent_confidence = model.intents.probability(intent_values)
+        if intent_confidence >= confidence:
+            return Scored(ranking, values, intent_values, intent_confidence, gathered.intent.intent)
+    return Scored(ranking, values, intent_values, confidence, None)
+
+
+def _citation(knowledge: KnowledgeBase, position: int) -> Citation:
+    indexed = knowledge.index.sentences[position]
+    document = knowledge.documents[indexed.doc]
+    meta = document.meta
+    sentence = indexed.sentence
+    return Citation(
+        document.id,
+        meta.title,
+        meta.url,
+        meta.published,
+        sentence.paragraph,
+        sentence.text,
+        sentence.start,
+        sentence.end,
+    )
+
+
+_CATEGORICAL = {
+    Reason.EMPTY_KNOWLEDGE: "there are no documents to answer from",
+    Reason.UNKNOWN_TERMS: "the question names a numbered name the sources never mention",
+    Reason.NO_MATCH: "no sentence shares a word with the question",
+}

@@ -12,6 +12,8 @@ from functools import lru_cache
 
 import Stemmer
 
+from bot.core.english import BEFORE_QUANTITIES, MONTHS, STEMMER_LANGUAGE, STOP_WORDS
+
 __all__ = [
     "STOP_WORDS",
     "content_terms",
@@ -52,36 +54,13 @@ _TOKEN = re.compile(r"\d+(?:[.,]\d+)*(?:[a-z]+)?|[a-z0-9]+(?:'[a-z]+)*")
 # An alphabetic name followed by a short number: "chang'e-6", "chang'e 6", "change6", "apollo 11".
 # Month names are left alone: "May 3" must still match a question about May.
 _NAME_NUMBER = re.compile(
-    r"\b(?!(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*[\s-]?\d)"
+    rf"\b(?!(?:{MONTHS})[\s-]?\d)"
     r"([a-z][a-z']*[a-z])(\s?|-)(\d{1,3})\b(?![.,]\d)"
-)
-# Words a bare number follows as a quantity, not as part of a name: "over 300", "nearly 50".
-_BEFORE_QUANTITIES = frozenset(
-    "around nearly roughly approximately almost least top just some over under about than only".split()
 )
 # A second number sharing the name just written: "chang'e-7 or -8", "change-7 and 8".
 _ELIDED_NAME = re.compile(r"\b([a-z]+)(\d{1,3})((?:\s*,\s*|\s+(?:or|and|to|&)\s+)-?)(\d{1,3})\b(?![.,]\d)")
 
-STOP_WORDS: frozenset[str] = frozenset(
-    """
-    a about above after again against all also am an and any are aren't as at be because been
-    before being below between both but by can could couldn't did didn't do does doesn't doing
-    don't down during each few for from further had hadn't has hasn't have haven't having he her
-    here hers herself him himself his how i if in into is isn't it it's its itself just let's me
-    more most my myself no nor not of off on once only or other ought our ours ourselves out over
-    own same she should shouldn't so some such than that that's the their theirs them themselves
-    then there there's these they this those through to too under until up very was wasn't we
-    were weren't what what's when where where's which while who who's whom why why's will with
-    won't would wouldn't you your yours yourself yourselves
-    s t d ll m re ve etc e g i.e eg ie
-    tell please know called name named
-    """.split()
-)
-
-# Tokens lose their apostrophes ("won't" becomes "wont"), so contractions are stop words both ways.
-STOP_WORDS = STOP_WORDS | frozenset(w.replace("'", "") for w in STOP_WORDS if "'" in w)
-
-_stemmer = Stemmer.Stemmer("english")
+_stemmer = Stemmer.Stemmer(STEMMER_LANGUAGE)
 
 
 def fold(text: str) -> str:
@@ -94,7 +73,7 @@ def fold(text: str) -> str:
 
 def _join_name_number(match: re.Match[str]) -> str:
     name, gap, number = match.groups()
-    if gap.isspace() and (name in STOP_WORDS or name in _BEFORE_QUANTITIES):
+    if gap.isspace() and (name in STOP_WORDS or name in BEFORE_QUANTITIES):
         return match.group()
     return name.replace("'", "") + number
 

@@ -1,0 +1,78 @@
+"""What kinds of answer a sentence can give: its dates, numbers, names, quoted terms and causes.
+
+A question wants a kind of answer ("when" a date, "how many" a number); a sentence that holds
+none beyond what the question already says cannot be its answer, however many words they share.
+Mentions are found once per sentence when the knowledge is indexed; each keeps its tokens, so
+that a date the question itself names ("in 1066") does not count as an answer to it.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+from bot.core.english import DATE_PATTERN, MONTHS, NUMBER_PATTERN, REASON_PATTERN
+from bot.core.text import tokenize
+
+__all__ = ["AnswerType", "Mention", "answer_mentions", "sentence_answer_types"]
+
+
+class AnswerType(Enum):
+    """What a question asks for."""
+
+    DATE = "date"
+    NUMBER = "number"
+    PERSON = "person"
+    PLACE = "place"
+    NAME = "name"
+    REASON = "reason"
+    ANY = "any"
+
+
+Mention = tuple[AnswerType, frozenset[str]]
+
+# A capitalised word not opening the sentence (or a quotation) is a name.
+_CAPITALISED = re.compile(r"(?<!^)(?<![.!?:\"“(]\s)\b[A-Z][a-zA-Z\u00C0-\u024F'’-]*")
+_QUOTED = re.compile(r"[\"“”][^\"“”]{2,60}[\"“”]")
+# A name after a preposition of place is a place: "in Normandy", "near Kourou".
+_PLACE = re.compile(
+    r"\b(?:in|at|near|from|to|into|across|throughout|outside|inside|within|around|between)\s+(?:the\s+)?"
+    r"([A-Z][a-zA-Z\u00C0-\u024F'’-]*(?:\s+[A-Z][a-zA-Z\u00C0-\u024F'’-]*)*)"
+)
+_DAY_OF_MONTH = re.compile(rf"\b(?:{MONTHS})\s+$", re.IGNORECASE)
+
+
+def answer_mentions(sentence: str) -> tuple[Mention, ...]:
+    """Every date, number, name, place, quoted term or cause in ``sentence``, with its tokens."""
+    mentions: list[Mention] = []
+    for match in DATE_PATTERN.finditer(sentence):
+        mentions.append((AnswerType.DATE, frozenset(tokenize(match.group()))))
+    for match in NUMBER_PATTERN.finditer(sentence):
+        if _DAY_OF_MONTH.search(sentence, 0, match.start()):
+            continue  # "May 3": the 3 is part of a date
+        mentions.append((AnswerType.NUMBER, frozenset(tokenize(match.group()))))
+    for match in _CAPITALISED.finditer(sentence):
+        tokens = frozenset(tokenize(match.group()))
+        mentions.append((AnswerType.NAME, tokens))
+        # An acronym ("ESA", "NASA") names an organisation or a thing, not a person.
+        if not (match.group().isupper() and len(match.group()) > 1):
+            mentions.append((AnswerType.PERSON, tokens))
+    for match in _PLACE.finditer(sentence):
+        mentions.append((AnswerType.PLACE, frozenset(tokenize(match.group(1)))))
+    # A quoted term or a cause counts even when the question repeats its words: no tokens.
+    if _QUOTED.search(sentence):
+        mentions.append((AnswerType.NAME, frozenset()))
+    if REASON_PATTERN.search(sentence):
+        mentions.append((AnswerType.REASON, frozenset()))
+    return tuple(mentions)
+
+
+def sentence_answer_types(
+    mentions: tuple[Mention, ...], question_tokens: frozenset[str] = frozenset()
+) -> frozenset[AnswerType]:
+    """The kinds of answer a sentence can supply beyond what the question already says."""
+    kinds = {AnswerType.ANY}
+    for kind, tokens in mentions:
+        if not tokens or not tokens <= question_tokens:
+            kinds.add(kind)
+    return frozenset(kinds)

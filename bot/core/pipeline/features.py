@@ -1,0 +1,336 @@
+"""Stage 3, features: what each candidate sentence has that an answer to the question has.
+
+Every feature is a property of how documents are written or of how English asks, never of
+particular questions: how much of the question's weight the sentence covers, alone and with the
+context a reader gives it (its document's title, the sentence before a "he" or an "it"); whether
+it holds the kind of thing asked for (a date for "when"); whether it says the relation asked
+about ("the head of"); whether it is the opening sentence that defines what a "what is X"
+question names. The ranking and answerability models weigh them; the weights are fitted.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.core.english import (
+    ANTONYM_PAIRS,
+    DEFINITION_OPENERS,
+    MEASURE_PATTERNS,
+    NEGATION_TOKENS,
+    RESTRICTIVE_MODIFIERS,
+)
+from bot.core.index import KnowledgeIndex
+from bot.core.mentions import AnswerType, sentence_answer_types
+from bot.core.pipeline.analysis import AnalysedQuestion
+from bot.core.pipeline.retrieval import Retrieval
+from bot.core.text import fold, stem
+
+__all__ = ["CANDIDATE_FEATURES", "CandidateFeatures", "candidate_features"]
+
+FeatureMatrix = npt.NDArray[np.float64]
+
+# Where a definition's verb may stand at the latest: "X, the ... of Y, is a ...".
+DEFINITION_REACH = 20
+_WORD = re.compile(r"[\w'’-]+")
+# Two question words next to each other are "split" in a sentence holding both this far apart.
+SPLIT_DISTANCE = 3
+_OPPOSITES: dict[str, set[str]] = {}
+for _a, _b in ANTONYM_PAIRS:
+    _OPPOSITES.setdefault(stem(_a), set()).add(stem(_b))
+    _OPPOSITES.setdefault(stem(_b), set()).add(stem(_a))
+_TYPED = (
+    AnswerType.DATE,
+    AnswerType.NUMBER,
+    AnswerType.PERSON,
+    AnswerType.PLACE,
+    AnswerType.NAME,
+    AnswerType.REASON,
+)
+
+CANDIDATE_FEATURES: tuple[str, ...] = (
+    # Retrieval: how the candidate was found.
+    "bm25_sentence",
+    "bm25_paragraph",
+    "bm25_title",
+    "retrieval_rank",
+    "retrieval_ratio",
+    # How much of the question's weight the sentence covers, alone and in context.
+    "coverage",
+    "relative_coverage",
+    "synonym_coverage",
+    "title_context_coverage",
+    "inherited_coverage",
+    "window_coverage",
+    "paragraph_coverage",
+    "exact_overlap",
+    "coverage_gap",
+    "bigrams",
+    "split_phrases",
+    "proximity",
+    "novelty",
+    "length",
+    # The subject and the relation asked about.
+    "names_missing",
+    "names_missing_context",
+    "focus_coverage",
+    "focus_missing_idf",
+    "missing_nearby",
+    "relation_present",
+    "relation_absent",
+    "numbers_missing",
+    "negation_mismatch",
+    "antonym_conflict",
+    "modifier_missing",
+    "order_agreement",
+    "one_missing",
+    # Definitions, openings and pronouns.
+    "lead",
+    "lead_definition",
+    "defines_subject",
+    "defines_asked",
+    "anaphoric",
+    "anaphora_resolved",
+    # The kind of answer asked for.
+    *(f"{kind.value}_match" for kind in _TYPED),
+    "type_miss",
+    "measure_match",
+    "measure_miss",
+    "counted_present",
+)
+_COLUMN = {name: i for i, name in enumerate(CANDIDATE_FEATURES)}
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateFeatures:
+    """The features of every candidate of one question: one row per candidate."""
+
+    names: tuple[str, ...]
+    values: FeatureMatrix
+
+    def row(self, candidate: int) -> dict[str, float]:
+        """The named feature values of one candidate."""
+        return dict(zip(self.names, self.values[candidate].tolist(), strict=True))
+
+
+def _proximity(sentence_terms: tuple[str, ...], wanted: dict[str, float]) -> float:
+    """How tightly the matched question terms cluster: 1 when adjacent, towards 0 when spread out."""
+    positions = [i for i, term in enumerate(sentence_terms) if term in wanted]
+    distinct = len({sentence_terms[i] for i in positions})
+    if distinct < 2:
+        return 0.0
+    best = len(sentence_terms)
+    # Shortest span of positions holding every distinct matched term (two-pointer sweep).
+    counts: dict[str, int] = {}
+    left = 0
+    for position in positions:
+        counts[sentence_terms[position]] = counts.get(sentence_terms[position], 0) + 1
+        while len(counts) == distinct:
+            best = min(best, position - positions[left] + 1)
+            term = sentence_terms[positions[left]]
+            counts[term] -= 1
+            if not counts[term]:
+                del counts[term]
+            left += 1
+    return distinct / best
+
+
+def _order_agreement(question_terms: tuple[str, ...], sentence_terms: tuple[str, ...]) -> float:
+    """Share of pairs of matched words in the same order in the sentence as in the question.
+
+    A reversed order is how "Who did X swear fealty to?" differs from "Y swore fealty to X".
+    """
+    first: dict[str, int] = {}
+    for i, term in enumerate(sentence_terms):
+        first.setdefault(term, i)
+    places = [first[t] for t in question_terms if t in first]
+    pairs = len(places) * (len(places) - 1) // 2
+    if not pairs:
+        return 1.0
+    kept = sum(a < b for i, a in enumerate(places) for b in places[i + 1 :])
+    return kept / pairs
+
+
+def _split_phrases(sentence_terms: tuple[str, ...], pairs: list[tuple[str, str]]) -> float:
+    """Share of the question's adjacent word pairs that the sentence holds, but apart."""
+    if not pairs:
+        return 0.0
+    where: dict[str, list[int]] = {}
+    for i, term in enumerate(sentence_terms):
+        where.setdefault(term, []).append(i)
+    split = 0
+    for a, b in pairs:
+        if a in where and b in where:
+            split += min(abs(i - j) for i in where[a] for j in where[b]) > SPLIT_DISTANCE
+    return split / len(pairs)
+
+
+def _defines(text: str, tokens: tuple[str, ...], subject: tuple[str, ...], title: frozenset[str]) -> bool:
+    """Whether a sentence defines ``subject``: "Karma (Sanskrit...) means...", "X is a...", "X, the...".
+
+    Its subject comes first and a definition's verb follows early, or the subject's last word is
+    followed by an apposition (a comma or a bracket).
+    """
+    for i, token in enumerate(tokens[:DEFINITION_REACH]):
+        if token in DEFINITION_OPENERS:
+            before = {stem(t) for t in tokens[:i]}
+            if all(term in before or term in title for term in subject):
+                return True
+            break
+    last = subject[-1] if subject else ""
+    for match in _WORD.finditer(text):
+        if stem(fold(match.group())) == last:
+            following = text[match.end() : match.end() + 2].lstrip()
+            return following[:1] in (",", "(")
+    return False
+
+
+def candidate_features(
+    index: KnowledgeIndex,
+    question: AnalysedQuestion,
+    retrieval: Retrieval,
+) -> CandidateFeatures:
+    """One row of :data:`CANDIDATE_FEATURES` per candidate of ``retrieval``."""
+    terms = retrieval.terms
+    weight = {t: terms.idf[t] * w for t, w in terms.weights.items()}
+    total = terms.total_idf
+    names = {t: weight[t] for t in question.salient_terms if t in weight}
+    names_total = sum(names.values())
+    relative_of: dict[str, str] = {rel: term for rel, (term, _) in terms.relatives.items()}
+    synonym_of: dict[str, str] = {syn: term for syn, (term, _) in terms.synonyms.items()}
+    question_bigrams = set(pairwise(weight))
+    ordered_pairs = list(pairwise(t for t in question.terms if t in weight))
+    asked_stems = {stem(t) for t in question.tokens}
+    opposites = {o for t in asked_stems for o in _OPPOSITES.get(t, ())} - asked_stems
+    surface = {t: terms.idf.get(stem(t), 0.0) for t in question.tokens if stem(t) in weight}
+    surface_total = sum(surface.values())
+    modifiers = {t for t in question.tokens if t in RESTRICTIVE_MODIFIERS}
+    ordered_terms = tuple(t for t in question.terms if t in weight)
+    asked_tokens = frozenset(question.tokens)
+    numbers = [t for t in question.tokens if any(ch.isdigit() for ch in t)]
+    wanted = question.answer_type
+    typed = wanted is not AnswerType.ANY
+    measures = [MEASURE_PATTERNS[m] for m in question.measures]
+    top_blended = float(retrieval.blended[0]) if len(retrieval.blended) and retrieval.blended[0] > 0 else 1.0
+    sentences = index.sentences
+
+    def share(present: set[str] | frozenset[str], among: dict[str, float], of: float) -> float:
+        return sum(w for t, w in among.items() if t in present) / of if of else 0.0
+
+    rows = np.zeros((len(retrieval.sentences), len(CANDIDATE_FEATURES)), dtype=np.float64)
+    for i, position in enumerate(retrieval.sentences.tolist()):
+        indexed = sentences[position]
+        present = set(indexed.terms)
+        related = {relative_of[t] for t in present if t in relative_of} - present
+        synonymous = {synonym_of[t] for t in present if t in synonym_of} - present - related
+        title = index.title_terms[indexed.doc]
+        previous = (
+            sentences[position - 1] if position and sentences[position - 1].doc == indexed.doc else None
+        )
+        following = (
+            sentences[position + 1]
+            if position + 1 < len(sentences) and sentences[position + 1].doc == indexed.doc
+            else None
+        )
+        previous_terms = set(previous.terms) if previous is not None else set()
+        in_title = present | title
+        inherited = in_title | previous_terms if indexed.anaphoric else in_title
+        window = present | previous_terms | (set(following.terms) if following is not None else set())
+        paragraph = index.paragraph_terms[indexed.paragraph]
+        focus = {t: w for t, w in weight.items() if t not in title and t not in question.frame_terms}
+        focus_total = sum(focus.values())
+        focus_missing = [t for t in focus if t not in present and t not in related and t not in synonymous]
+        kinds = sentence_answer_types(indexed.mentions, asked_tokens)
+        row = rows[i]
+        row[_COLUMN["bm25_sentence"]] = retrieval.sentence_scores[i] / total
+        row[_COLUMN["bm25_paragraph"]] = retrieval.paragraph_scores[i] / total
+        row[_COLUMN["bm25_title"]] = retrieval.title_scores[i] / total
+        row[_COLUMN["retrieval_rank"]] = math.log1p(i)
+        row[_COLUMN["retrieval_ratio"]] = max(0.0, float(retrieval.blended[i])) / top_blended
+        row[_COLUMN["coverage"]] = share(present, weight, total)
+        row[_COLUMN["relative_coverage"]] = share(related, weight, total)
+        row[_COLUMN["synonym_coverage"]] = share(synonymous, weight, total)
+        row[_COLUMN["title_context_coverage"]] = share(in_title, weight, total)
+        row[_COLUMN["inherited_coverage"]] = share(inherited, weight, total)
+        row[_COLUMN["window_coverage"]] = share(window, weight, total)
+        row[_COLUMN["paragraph_coverage"]] = share(paragraph, weight, total)
+        row[_COLUMN["exact_overlap"]] = (
+            sum(w for t, w in surface.items() if t in indexed.tokens) / surface_total
+            if surface_total
+            else 0.0
+        )
+        row[_COLUMN["split_phrases"]] = _split_phrases(indexed.terms, ordered_pairs)
+        row[_COLUMN["bigrams"]] = (
+            len(question_bigrams & set(pairwise(indexed.terms))) / len(question_bigrams)
+            if question_bigrams
+            else 0.0
+        )
+        row[_COLUMN["proximity"]] = _proximity(indexed.terms, weight)
+        row[_COLUMN["novelty"]] = len(present - weight.keys() - title) / len(present) if present else 0.0
+        row[_COLUMN["length"]] = math.log1p(len(indexed.tokens))
+        row[_COLUMN["names_missing"]] = 1.0 - share(inherited, names, names_total) if names else 0.0
+        row[_COLUMN["names_missing_context"]] = (
+            1.0 - share(paragraph | title, names, names_total) if names else 0.0
+        )
+        row[_COLUMN["focus_coverage"]] = (
+            share(present | related | synonymous, focus, focus_total) if focus_total else 1.0
+        )
+        row[_COLUMN["focus_missing_idf"]] = (
+            max(terms.idf[t] for t in focus_missing) / index.unseen_idf if focus_missing else 0.0
+        )
+        row[_COLUMN["missing_nearby"]] = (
+            sum(focus[t] for t in focus_missing if t in paragraph) / focus_total if focus_total else 0.0
+        )
+        row[_COLUMN["one_missing"]] = float(len(focus_missing) == 1 and len(focus) > 2)
+        row[_COLUMN["order_agreement"]] = _order_agreement(ordered_terms, indexed.terms)
+        if modifiers:
+            row[_COLUMN["modifier_missing"]] = float(not modifiers <= set(indexed.tokens))
+        if opposites:
+            said = {stem(t) for t in indexed.tokens}
+            row[_COLUMN["antonym_conflict"]] = float(bool(opposites & said))
+        relation = question.relation
+        if relation is not None:
+            has_relation = relation in present or relation in related or relation in synonymous
+            row[_COLUMN["relation_present"]] = float(has_relation)
+            row[_COLUMN["relation_absent"]] = float(not has_relation)
+        if numbers:
+            nearby = set(indexed.tokens) | (set(previous.tokens) if previous is not None else set())
+            row[_COLUMN["numbers_missing"]] = sum(t not in nearby for t in numbers) / len(numbers)
+        row[_COLUMN["negation_mismatch"]] = float(
+            question.negated != any(t in NEGATION_TOKENS for t in indexed.tokens)
+        )
+        row[_COLUMN["lead"]] = float(indexed.lead)
+        if question.defined:
+            row[_COLUMN["lead_definition"]] = float(indexed.lead)
+            row[_COLUMN["defines_subject"]] = float(
+                _defines(indexed.sentence.text, indexed.tokens, question.defined, title)
+            )
+        if indexed.defines and not indexed.defines.isdisjoint(weight):
+            row[_COLUMN["defines_asked"]] = 1.0
+        row[_COLUMN["anaphoric"]] = float(indexed.anaphoric)
+        if indexed.anaphoric:
+            row[_COLUMN["anaphora_resolved"]] = share(inherited, weight, total) - share(
+                in_title, weight, total
+            )
+        if typed:
+            if wanted in kinds:
+                row[_COLUMN[f"{wanted.value}_match"]] = 1.0
+            else:
+                row[_COLUMN["type_miss"]] = 1.0
+        if measures:
+            found = any(m.search(indexed.sentence.text) for m in measures)
+            row[_COLUMN["measure_match"]] = float(found)
+            row[_COLUMN["measure_miss"]] = float(not found)
+        if question.counted is not None:
+            row[_COLUMN["counted_present"]] = float(
+                question.counted in present or any(relative_of.get(t) == question.counted for t in present)
+            )
+    if len(rows):
+        coverage = rows[:, _COLUMN["coverage"]]
+        rows[:, _COLUMN["coverage_gap"]] = coverage - coverage.max()
+    return CandidateFeatures(CANDIDATE_FEATURES, rows)
