@@ -73,12 +73,18 @@ AUXILIARIES = frozenset(
     have had""".split()
 )
 NEGATIONS = frozenset({"not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without"})
+# Prepositions: "what is X of Y" asks a relation of Y, not what X is.
+PREPOSITIONS = frozenset(
+    "of in for at on by from with about to into over under between among during against".split()
+)
 # Negations as tokens: contractions lose their apostrophe when tokenised ("won't" -> "wont").
 NEGATION_TOKENS = (
     NEGATIONS
     | frozenset(w.replace("'", "") for w in STOP_WORDS if w.endswith("n't"))
     | {"cannot", "cant", "aint"}
 )
+# "Won't ESA join?", "Didn't they...?": a negated auxiliary opens a yes/no question too.
+AUXILIARIES = AUXILIARIES | frozenset(t for t in NEGATION_TOKENS if t.endswith("nt") or t == "cannot")
 # Words that stand for a subject named earlier: a sentence opening with one is about what the
 # sentence before it (or the document's title) names.
 PRONOUNS = frozenset("he she it they his her its their this these those such him them there".split())
@@ -101,7 +107,7 @@ DATE_PATTERN = re.compile(
     rf"(?:{MONTHS})\.?(?:\s+\d{{1,2}})?|\d{{1,2}}\s+(?:{MONTHS})|centur(?:y|ies)|decades?|"
     rf"\d+\s+(?:years?|months?|weeks?|days?)\s+(?:ago|later|earlier|after|before)|ago|"
     rf"bc|bce|ad|ce|today|yesterday|tomorrow|dynast(?:y|ies)|era|reign|period|{_WEEKDAYS}|"
-    rf"[ap]\.m\.|noon|midnight|spring|summer|autumn|winter)\b",
+    rf"noon|midnight|spring|summer|autumn|winter)\b|\b\d{{1,2}}(?:[:.]\d{{2}})?\s?[ap]\.?m\b\.?",
     re.IGNORECASE,
 )
 _NUMBER_WORDS = (
@@ -114,7 +120,8 @@ _NUMBER_WORDS = (
 # "when". Neither is a quantity.
 _DIGITS = (
     r"(?<![A-Za-z\d])(?<![A-Za-z][-'’])(?<!\s[-–])"
-    r"(?!(?:1\d{3}|20\d{2})\b(?![,.]\d))\d[\d,.]*%?"
+    # ...nor is a decade ("the 1990s"): it answers "when" too.
+    r"(?!(?:1\d{3}|20\d{2})\b(?![,.]\d))(?!\d{1,4}s\b)\d[\d,.]*%?"
 )
 NUMBER_PATTERN = re.compile(rf"{_DIGITS}|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
 _AMOUNT = rf"(?:\d[\d,.]*|\b(?:{_NUMBER_WORDS}))"
@@ -124,8 +131,8 @@ _SCALE = r"(?:\s*(?:hundred|thousand|million|billion|trillion|m|bn|k))?"
 MEASURE_PATTERNS: dict[str, re.Pattern[str]] = {
     name: re.compile(pattern, re.IGNORECASE)
     for name, pattern in {
-        "money": rf"[$€£¥]\s?\d|\d[\d,.]*{_SCALE}\s*(?:dollars?|euros?|pounds|yuan|yen|francs?|marks|livres|"
-        rf"rubles?|roubles?|rupees?|pesos?|usd|eur|gbp)\b|\b(?:dollars?|euros?)\s+\d",
+        "money": rf"[$€£¥]\s?\d|(?:\d[\d,.]*|{_AMOUNT}){_SCALE}\s*(?:dollars?|euros?|pounds|yuan|yen|francs?|"
+        rf"marks|livres|rubles?|roubles?|rupees?|pesos?|usd|eur|gbp)\b|\b(?:dollars?|euros?)\s+\d",
         "age": rf"{_AMOUNT}[\s-]+years?[\s-]+old|\baged?\s+\d|\bat\s+the\s+age\s+of\b|\b(?:born|died)\b",
         "duration": rf"{_AMOUNT}{_SCALE}[\s-]+(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|"
         r"centur(?:y|ies)|decades?)\b",

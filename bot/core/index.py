@@ -14,6 +14,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +37,8 @@ BM25_K1 = 1.2
 BM25_B = 0.5
 # A stem this short has too many unrelated extensions to count relatives ("art"/"artist").
 MIN_RELATIVE_STEM = 4
+# Unknown words whose spelling correction is remembered, per index.
+CORRECTION_CACHE = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +105,21 @@ _JOINERS = "|".join(sorted(NAME_JOINERS))
 _NAME_RUN = re.compile(rf"[A-Z][\w'’-]*(?:\s+(?:(?:{_JOINERS})\s+)*[A-Z][\w'’-]*)+")
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}s?\b")
 # A short form in brackets straight after what it abbreviates: "antibody (Ab)", "ESA (European...)".
-_BRACKETED = re.compile(r"([\w'’-]+(?:\s+[\w'’-]+){0,5})\s+\(\s*([A-Za-z][A-Za-z0-9&.-]{1,9})\s*[),;]")
+_BRACKETED = re.compile(r"\(\s*([A-Za-z][A-Za-z0-9&.-]{1,9})\s*[),;]")
+# Words before the bracket that the short form may abbreviate, at most.
+BRACKET_REACH = 6
 # Spelled-out name -> the one term it is also written as.
 Aliases = dict[tuple[str, ...], str]
+
+
+def bracketed(text: str) -> list[tuple[list[str], str]]:
+    """(the words before, the short form) for each short form in brackets in ``text``."""
+    if "(" not in text:
+        return []
+    return [
+        (text[: match.start()].split()[-BRACKET_REACH:], match.group(1).rstrip("."))
+        for match in _BRACKETED.finditer(text)
+    ]
 
 
 def _initials_match(short: str, words: list[str]) -> bool:
@@ -141,8 +156,7 @@ def find_aliases(texts: Iterable[str]) -> Aliases:
 
     acronyms = {m.group().rstrip("s") for text in texts for m in _ACRONYM.finditer(text)}
     for text in texts:
-        for match in _BRACKETED.finditer(text):
-            words, short = match.group(1).split(), match.group(2).rstrip(".")
+        for words, short in bracketed(text):
             for size in range(1, len(words) + 1):
                 if _initials_match(short, words[-size:]):
                     add(" ".join(words[-size:]), short)
@@ -168,9 +182,9 @@ _NOTHING: frozenset[str] = frozenset()
 def defined_terms(text: str, aliases: Aliases) -> frozenset[str]:
     """The terms ``text`` defines: a short form with what it abbreviates, or two names of one thing."""
     found: set[str] = set()
-    for match in _BRACKETED.finditer(text):
-        words = content_terms(tokenize(match.group(1)))
-        short = content_terms(tokenize(match.group(2)))
+    for before, bracket in bracketed(text):
+        words = content_terms(tokenize(" ".join(before)))
+        short = content_terms(tokenize(bracket))
         for size in range(1, len(words) + 1):
             if short and aliases.get(tuple(words[-size:])) == short[0]:
                 found.update(words[-size:])
@@ -182,13 +196,14 @@ def defined_terms(text: str, aliases: Aliases) -> frozenset[str]:
     return frozenset(found) if found else _NOTHING
 
 
-def derivation_keys(term: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def derivation_keys(term: str) -> tuple[str, ...]:
     """The stems ``term`` could be a derivation of: itself and itself minus each known suffix."""
     keys = [term]
     for size in range(1, 6):
         if len(term) - size >= MIN_RELATIVE_STEM and term[-size:] in DERIVATIONAL_SUFFIXES:
             keys.append(term[:-size])
-    return keys
+    return tuple(keys)
 
 
 class KnowledgeIndex:
@@ -250,7 +265,8 @@ class KnowledgeIndex:
             self._positions[self.documents[indexed.doc].id, indexed.sentence.start] = position
         self.vocabulary: list[str] = sorted(self.sentence_bm25.idf)
         self.surface_vocabulary: frozenset[str] = frozenset(t for s in self.sentences for t in s.tokens)
-        self._surface_list = sorted(self.surface_vocabulary)
+        self._spelling_list = sorted(self.surface_vocabulary | {t for t in self.vocabulary if t.isalpha()})
+        self._corrections: dict[str, str | None] = {}
         self._by_relative_key: dict[str, list[str]] = defaultdict(list)
         for term in self.vocabulary:
             if not term[0].isdigit():
@@ -306,12 +322,19 @@ class KnowledgeIndex:
         # Digits are never typos: "change4" is another mission, not a misspelt "change6".
         if len(token) < 5 or any(ch.isdigit() for ch in token) or token in self.surface_vocabulary:
             return None
+        if token in self._corrections:
+            return self._corrections[token]
         # OSA distance: a swapped pair of letters ("lanuch") is one slip, as a reader sees it.
         limit = 1 if len(token) < 9 else 2
-        found = process.extractOne(token, self._surface_list, scorer=OSA.distance, score_cutoff=limit)
-        if found is None:
-            return None
-        return str(found[0])
+        # Against the words as written and their stems: "lanuch" is one slip from "launch", which
+        # the documents may only write as "launched".
+        found = process.extractOne(token, self._spelling_list, scorer=OSA.distance, score_cutoff=limit)
+        fixed = None if found is None else str(found[0])
+        # A scan of the whole vocabulary per unknown word: remember the answer, in bounded space.
+        if len(self._corrections) >= CORRECTION_CACHE:
+            self._corrections.clear()
+        self._corrections[token] = fixed
+        return fixed
 
     def stem_known(self, token: str) -> bool:
         """Whether the stem of surface ``token`` is indexed."""

@@ -118,8 +118,13 @@ def _prefixes(terms: frozenset[str]) -> frozenset[str]:
     return frozenset(key for t in terms if not t[0].isdigit() for key in derivation_keys(t))
 
 
+def _fuzzy(a: str, b: str) -> float:
+    """Character-level closeness of two folded questions, 0-1."""
+    return max(fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b)) / 100
+
+
 def _related(term: str, keys: frozenset[str]) -> bool:
-    return not term[0].isdigit() and any(key in keys for key in derivation_keys(term))
+    return not term[0].isdigit() and not keys.isdisjoint(derivation_keys(term))
 
 
 class IntentMatcher:
@@ -241,10 +246,9 @@ class IntentMatcher:
         )
 
     def _score(self, query: _Query, example: _Example) -> float:
-        fuzzy = max(fuzz.ratio(query.key, example.key), fuzz.token_sort_ratio(query.key, example.key)) / 100
         if example.intent.is_chitchat:
             # Fixed replies: only a close rewording of the whole phrase counts.
-            return fuzzy
+            return _fuzzy(query.key, example.key)
         question = query.question
         if question.negated != example.analysed.negated or not query.total:
             return 0.0
@@ -276,7 +280,7 @@ class IntentMatcher:
             return 0.0
         beta2 = RECALL_EMPHASIS**2
         token = (1 + beta2) * precision * recall / (beta2 * precision + recall)
-        return factor * (TOKEN_SHARE * token + (1 - TOKEN_SHARE) * fuzzy)
+        return factor * (TOKEN_SHARE * token + (1 - TOKEN_SHARE) * _fuzzy(query.key, example.key))
 
     @staticmethod
     def _type_factor(question: AnalysedQuestion, example: _Example) -> float:

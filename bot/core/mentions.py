@@ -12,9 +12,9 @@ import re
 from enum import Enum
 
 from bot.core.english import DATE_PATTERN, MONTHS, NUMBER_PATTERN, REASON_PATTERN
-from bot.core.text import tokenize
+from bot.core.text import fold
 
-__all__ = ["AnswerType", "Mention", "answer_mentions", "sentence_answer_types"]
+__all__ = ["AnswerType", "Mention", "answer_mentions", "mention_words", "sentence_answer_types"]
 
 
 class AnswerType(Enum):
@@ -40,25 +40,39 @@ _PLACE = re.compile(
     r"([A-Z][a-zA-Z\u00C0-\u024F'’-]*(?:\s+[A-Z][a-zA-Z\u00C0-\u024F'’-]*)*)"
 )
 _DAY_OF_MONTH = re.compile(rf"\b(?:{MONTHS})\s+$", re.IGNORECASE)
+_WORD = re.compile(r"[a-z0-9]+")
+_CALENDAR = re.compile(rf"(?:{MONTHS}|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\.?", re.IGNORECASE)
+
+
+def mention_words(text: str) -> frozenset[str]:
+    """The folded words of ``text``, as mentions and questions are compared.
+
+    Plainer than :func:`bot.core.text.tokenize` (no name-number joining, no stems): it only has to
+    tell whether a question already names a mention, and it runs for every mention of every
+    sentence when knowledge is indexed.
+    """
+    return frozenset(_WORD.findall(fold(text)))
 
 
 def answer_mentions(sentence: str) -> tuple[Mention, ...]:
     """Every date, number, name, place, quoted term or cause in ``sentence``, with its tokens."""
     mentions: list[Mention] = []
     for match in DATE_PATTERN.finditer(sentence):
-        mentions.append((AnswerType.DATE, frozenset(tokenize(match.group()))))
+        mentions.append((AnswerType.DATE, mention_words(match.group())))
     for match in NUMBER_PATTERN.finditer(sentence):
         if _DAY_OF_MONTH.search(sentence, 0, match.start()):
             continue  # "May 3": the 3 is part of a date
-        mentions.append((AnswerType.NUMBER, frozenset(tokenize(match.group()))))
+        mentions.append((AnswerType.NUMBER, mention_words(match.group())))
     for match in _CAPITALISED.finditer(sentence):
-        tokens = frozenset(tokenize(match.group()))
+        if _CALENDAR.fullmatch(match.group()):
+            continue  # "on May 3": a month or a weekday is a date, not a name
+        tokens = mention_words(match.group())
         mentions.append((AnswerType.NAME, tokens))
         # An acronym ("ESA", "NASA") names an organisation or a thing, not a person.
         if not (match.group().isupper() and len(match.group()) > 1):
             mentions.append((AnswerType.PERSON, tokens))
     for match in _PLACE.finditer(sentence):
-        mentions.append((AnswerType.PLACE, frozenset(tokenize(match.group(1)))))
+        mentions.append((AnswerType.PLACE, mention_words(match.group(1))))
     # A quoted term or a cause counts even when the question repeats its words: no tokens.
     if _QUOTED.search(sentence):
         mentions.append((AnswerType.NAME, frozenset()))

@@ -144,7 +144,10 @@ def parse_model(text: str, source: str, *, fingerprint: str | None = None) -> Fi
     try:
         raw = json.loads(text)
         if raw.get("format") != MODEL_FORMAT:
-            raise ModelError(f"{source}: unknown model format {raw.get('format')!r}, expected {MODEL_FORMAT}")
+            raise ModelError(
+                f"{source}: unknown model format {raw.get('format')!r}, expected {MODEL_FORMAT}; "
+                "run `python -m bot fit` to write one this citebot reads"
+            )
         model = FittedModel(
             LinearModel.from_json(raw["ranker"]),
             LinearModel.from_json(raw["answerability"]),
@@ -154,7 +157,10 @@ def parse_model(text: str, source: str, *, fingerprint: str | None = None) -> Fi
             dict(raw.get("report", {})),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ModelError(f"{source}: not a valid model file ({exc})") from exc
+        raise ModelError(
+            f"{source}: not a valid model file ({exc}); "
+            "restore it from the repository or run `python -m bot fit`"
+        ) from exc
     expected = feature_fingerprint() if fingerprint is None else fingerprint
     if model.fingerprint != expected:
         raise ModelError(

@@ -66,9 +66,11 @@ _stemmer = Stemmer.Stemmer(STEMMER_LANGUAGE)
 def fold(text: str) -> str:
     """Lower-case ``text``, strip accents and fold quotes and dashes to ASCII."""
     text = text.translate(_QUOTE_TABLE)
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return stripped.casefold()
+    # Most text is plain ASCII already, and decomposing it character by character is costly.
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return text.casefold()
 
 
 def _join_name_number(match: re.Match[str]) -> str:

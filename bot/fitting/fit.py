@@ -66,6 +66,15 @@ class FitResult:
     intents: LinearModel
 
 
+# The bias of a model fitted on nothing: a probability of about 1e-13.
+NEVER = -30.0
+
+
+def _neutral(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, scale and weights of a model that ignores its features."""
+    return np.zeros(size), np.ones(size), np.zeros(size)
+
+
 def _weight(question: Question) -> float:
     return SET_WEIGHTS.get(question.set_name, 1.0)
 
@@ -143,9 +152,16 @@ def fit_models(questions: Sequence[Question], rankers: Rankers | None = None, *l
     answerability = fit_logistic(
         ANSWERABILITY_FEATURES, np.array(rows), np.array(labels), np.array(weights), ANSWERABILITY_L2
     )
-    intents = fit_logistic(
-        INTENT_FEATURES, np.array(intent_rows), np.array(intent_labels), np.array(intent_weights), INTENT_L2
-    )
+    if intent_rows:
+        intents = fit_logistic(
+            INTENT_FEATURES,
+            np.array(intent_rows),
+            np.array(intent_labels),
+            np.array(intent_weights),
+            INTENT_L2,
+        )
+    else:  # no curated intents to learn from: an intent's answer is never preferred
+        intents = LinearModel(INTENT_FEATURES, *_neutral(len(INTENT_FEATURES)), NEVER)
     return FitResult(ranker, answerability, intents)
 
 

@@ -20,6 +20,7 @@ from bot.core.english import (
     HOW_MEASURES,
     MONEY_WORDS,
     NEGATION_TOKENS,
+    PREPOSITIONS,
     QUESTION_WORDS,
     RELATION_PATTERN,
     STOP_WORDS,
@@ -135,7 +136,7 @@ def _defined(lowered: str, answer_type: AnswerType) -> tuple[str, ...]:
     subject = found.group("subject") or found.group("subject2") or found.group("subject3") or ""
     words = subject.split()
     # "What is the capital of France" asks a relation, not a definition.
-    if any(w in ("of", "in", "for", "at", "on", "by", "from", "with") for w in words):
+    if any(w in PREPOSITIONS for w in words):
         return ()
     return tuple(stem(w) for w in words if w not in STOP_WORDS)
 

@@ -174,6 +174,9 @@ _REASONS: dict[str, Reason] = {
 
 
 def decline_reason(contributions: dict[str, float]) -> Reason:
-    """The reason for a decline by the model, from its features' contributions (largest first)."""
-    lowest = min(contributions.items(), key=lambda item: item[1], default=("", 0.0))
-    return _REASONS.get(lowest[0], Reason.LOW_CONFIDENCE)
+    """The reason for a decline by the model: the feature that pulled the confidence down most.
+
+    Only a feature that lowered it can be blamed; when none did, the confidence was low anyway.
+    """
+    name, lowest = min(contributions.items(), key=lambda item: item[1], default=("", 0.0))
+    return _REASONS.get(name, Reason.LOW_CONFIDENCE) if lowest < 0 else Reason.LOW_CONFIDENCE

@@ -26,7 +26,7 @@ from bot.core.english import (
     RESTRICTIVE_MODIFIERS,
 )
 from bot.core.index import KnowledgeIndex
-from bot.core.mentions import AnswerType, sentence_answer_types
+from bot.core.mentions import AnswerType, mention_words, sentence_answer_types
 from bot.core.pipeline.analysis import AnalysedQuestion
 from bot.core.pipeline.retrieval import Retrieval
 from bot.core.text import fold, stem
@@ -211,7 +211,7 @@ def candidate_features(
     surface_total = sum(surface.values())
     modifiers = {t for t in question.tokens if t in RESTRICTIVE_MODIFIERS}
     ordered_terms = tuple(t for t in question.terms if t in weight)
-    asked_tokens = frozenset(question.tokens)
+    asked_words = mention_words(question.text)
     numbers = [t for t in question.tokens if any(ch.isdigit() for ch in t)]
     wanted = question.answer_type
     typed = wanted is not AnswerType.ANY
@@ -219,50 +219,63 @@ def candidate_features(
     top_blended = float(retrieval.blended[0]) if len(retrieval.blended) and retrieval.blended[0] > 0 else 1.0
     sentences = index.sentences
 
-    def share(present: set[str] | frozenset[str], among: dict[str, float], of: float) -> float:
-        return sum(w for t, w in among.items() if t in present) / of if of else 0.0
-
+    focus_by_doc: dict[int, tuple[dict[str, float], float]] = {}
     rows = np.zeros((len(retrieval.sentences), len(CANDIDATE_FEATURES)), dtype=np.float64)
     for i, position in enumerate(retrieval.sentences.tolist()):
         indexed = sentences[position]
         present = set(indexed.terms)
+        said = set(indexed.tokens)
         related = {relative_of[t] for t in present if t in relative_of} - present
         synonymous = {synonym_of[t] for t in present if t in synonym_of} - present - related
         title = index.title_terms[indexed.doc]
-        previous = (
-            sentences[position - 1] if position and sentences[position - 1].doc == indexed.doc else None
+        before = (
+            sentences[position - 1].terms if position and sentences[position - 1].doc == indexed.doc else ()
         )
-        following = (
-            sentences[position + 1]
+        after = (
+            sentences[position + 1].terms
             if position + 1 < len(sentences) and sentences[position + 1].doc == indexed.doc
-            else None
+            else ()
         )
-        previous_terms = set(previous.terms) if previous is not None else set()
-        in_title = present | title
-        inherited = in_title | previous_terms if indexed.anaphoric else in_title
-        window = present | previous_terms | (set(following.terms) if following is not None else set())
         paragraph = index.paragraph_terms[indexed.paragraph]
-        focus = {t: w for t, w in weight.items() if t not in title and t not in question.frame_terms}
-        focus_total = sum(focus.values())
+        # One pass over the question's terms, crediting each to every context that holds it.
+        covered = relative = synonym = titled = inherited = windowed = in_paragraph = 0.0
+        for term, w in weight.items():
+            if term in present:
+                covered += w
+                continue
+            if term in related:
+                relative += w
+            elif term in synonymous:
+                synonym += w
+            if term in title:
+                titled += w
+            elif indexed.anaphoric and term in before:
+                inherited += w
+            if term in before or term in after:
+                windowed += w
+            if term in paragraph:
+                in_paragraph += w
+        if indexed.doc not in focus_by_doc:
+            focus = {t: w for t, w in weight.items() if t not in title and t not in question.frame_terms}
+            focus_by_doc[indexed.doc] = focus, sum(focus.values())
+        focus, focus_total = focus_by_doc[indexed.doc]
         focus_missing = [t for t in focus if t not in present and t not in related and t not in synonymous]
-        kinds = sentence_answer_types(indexed.mentions, asked_tokens)
+        kinds = sentence_answer_types(indexed.mentions, asked_words)
         row = rows[i]
         row[_COLUMN["bm25_sentence"]] = retrieval.sentence_scores[i] / total
         row[_COLUMN["bm25_paragraph"]] = retrieval.paragraph_scores[i] / total
         row[_COLUMN["bm25_title"]] = retrieval.title_scores[i] / total
         row[_COLUMN["retrieval_rank"]] = math.log1p(i)
         row[_COLUMN["retrieval_ratio"]] = max(0.0, float(retrieval.blended[i])) / top_blended
-        row[_COLUMN["coverage"]] = share(present, weight, total)
-        row[_COLUMN["relative_coverage"]] = share(related, weight, total)
-        row[_COLUMN["synonym_coverage"]] = share(synonymous, weight, total)
-        row[_COLUMN["title_context_coverage"]] = share(in_title, weight, total)
-        row[_COLUMN["inherited_coverage"]] = share(inherited, weight, total)
-        row[_COLUMN["window_coverage"]] = share(window, weight, total)
-        row[_COLUMN["paragraph_coverage"]] = share(paragraph, weight, total)
+        row[_COLUMN["coverage"]] = covered / total
+        row[_COLUMN["relative_coverage"]] = relative / total
+        row[_COLUMN["synonym_coverage"]] = synonym / total
+        row[_COLUMN["title_context_coverage"]] = (covered + titled) / total
+        row[_COLUMN["inherited_coverage"]] = (covered + titled + inherited) / total
+        row[_COLUMN["window_coverage"]] = (covered + windowed) / total
+        row[_COLUMN["paragraph_coverage"]] = (covered + in_paragraph) / total
         row[_COLUMN["exact_overlap"]] = (
-            sum(w for t, w in surface.items() if t in indexed.tokens) / surface_total
-            if surface_total
-            else 0.0
+            sum(w for t, w in surface.items() if t in said) / surface_total if surface_total else 0.0
         )
         row[_COLUMN["split_phrases"]] = _split_phrases(indexed.terms, ordered_pairs)
         row[_COLUMN["bigrams"]] = (
@@ -273,12 +286,13 @@ def candidate_features(
         row[_COLUMN["proximity"]] = _proximity(indexed.terms, weight)
         row[_COLUMN["novelty"]] = len(present - weight.keys() - title) / len(present) if present else 0.0
         row[_COLUMN["length"]] = math.log1p(len(indexed.tokens))
-        row[_COLUMN["names_missing"]] = 1.0 - share(inherited, names, names_total) if names else 0.0
-        row[_COLUMN["names_missing_context"]] = (
-            1.0 - share(paragraph | title, names, names_total) if names else 0.0
-        )
+        if names:
+            context = [t for t in names if t in present or t in title or (indexed.anaphoric and t in before)]
+            row[_COLUMN["names_missing"]] = 1.0 - sum(names[t] for t in context) / names_total
+            nearby = [t for t in names if t in paragraph or t in title]
+            row[_COLUMN["names_missing_context"]] = 1.0 - sum(names[t] for t in nearby) / names_total
         row[_COLUMN["focus_coverage"]] = (
-            share(present | related | synonymous, focus, focus_total) if focus_total else 1.0
+            1.0 - sum(focus[t] for t in focus_missing) / focus_total if focus_total else 1.0
         )
         row[_COLUMN["focus_missing_idf"]] = (
             max(terms.idf[t] for t in focus_missing) / index.unseen_idf if focus_missing else 0.0
@@ -289,18 +303,19 @@ def candidate_features(
         row[_COLUMN["one_missing"]] = float(len(focus_missing) == 1 and len(focus) > 2)
         row[_COLUMN["order_agreement"]] = _order_agreement(ordered_terms, indexed.terms)
         if modifiers:
-            row[_COLUMN["modifier_missing"]] = float(not modifiers <= set(indexed.tokens))
+            row[_COLUMN["modifier_missing"]] = float(not modifiers <= said)
         if opposites:
-            said = {stem(t) for t in indexed.tokens}
-            row[_COLUMN["antonym_conflict"]] = float(bool(opposites & said))
+            row[_COLUMN["antonym_conflict"]] = float(any(stem(t) in opposites for t in said))
         relation = question.relation
         if relation is not None:
             has_relation = relation in present or relation in related or relation in synonymous
             row[_COLUMN["relation_present"]] = float(has_relation)
             row[_COLUMN["relation_absent"]] = float(not has_relation)
         if numbers:
-            nearby = set(indexed.tokens) | (set(previous.tokens) if previous is not None else set())
-            row[_COLUMN["numbers_missing"]] = sum(t not in nearby for t in numbers) / len(numbers)
+            earlier = sentences[position - 1].tokens if before else ()
+            row[_COLUMN["numbers_missing"]] = sum(t not in said and t not in earlier for t in numbers) / len(
+                numbers
+            )
         row[_COLUMN["negation_mismatch"]] = float(
             question.negated != any(t in NEGATION_TOKENS for t in indexed.tokens)
         )
@@ -314,9 +329,7 @@ def candidate_features(
             row[_COLUMN["defines_asked"]] = 1.0
         row[_COLUMN["anaphoric"]] = float(indexed.anaphoric)
         if indexed.anaphoric:
-            row[_COLUMN["anaphora_resolved"]] = share(inherited, weight, total) - share(
-                in_title, weight, total
-            )
+            row[_COLUMN["anaphora_resolved"]] = inherited / total
         if typed:
             if wanted in kinds:
                 row[_COLUMN[f"{wanted.value}_match"]] = 1.0

@@ -186,6 +186,8 @@ def retrieve(
         if doc not in documents:
             documents.append(doc)
     leads = [index.lead_sentences[d] for d in documents[:LEAD_DOCUMENTS]]
+    if numbered:
+        leads = [p for p in leads if not _about_another(index, p, numbered)]
     for position in (*leads, *extra):
         if position not in chosen:
             chosen.append(position)
