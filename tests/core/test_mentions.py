@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.core.mentions import AnswerType, answer_mentions, sentence_answer_types
+from bot.core.text import tokenize
+
+
+def kinds(sentence: str, question: str = "") -> frozenset[AnswerType]:
+    """What kinds of answer ``sentence`` holds for a question worded ``question``."""
+    return sentence_answer_types(answer_mentions(sentence), frozenset(tokenize(question)))
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The samples will arrive soon.",
+        "The agency decided later.",
+        "The lander recently woke up.",
+    ],
+)
+def test_vague_adverbs_of_time_cannot_answer_when(sentence: str) -> None:
+    assert AnswerType.DATE not in kinds(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Many countries joined the project.",
+        "Most members agreed.",
+        "Several nations signed the treaty.",
+    ],
+)
+def test_vague_quantifiers_cannot_answer_how_many(sentence: str) -> None:
+    assert AnswerType.NUMBER not in kinds(sentence)
+
+
+def test_a_year_answers_when_but_not_how_many() -> None:
+    found = kinds("the probe launched in 2024.")
+    assert AnswerType.DATE in found
+    assert AnswerType.NUMBER not in found
+
+
+def test_a_day_of_the_month_is_part_of_its_date() -> None:
+    mentions = answer_mentions("the probe launched on May 3.")
+    assert (AnswerType.DATE, frozenset({"may", "3"})) in mentions
+    assert not any(kind is AnswerType.NUMBER for kind, _ in mentions)
+
+
+def test_the_digits_of_a_numbered_name_are_no_quantity() -> None:
+    assert AnswerType.NUMBER not in kinds("the Chang'e-7 probe will study the south pole.")
+    assert AnswerType.NUMBER in kinds("the Chang'e-7 probe will carry 6 instruments.")
+
+
+def test_a_quantity_answers_how_many() -> None:
+    assert AnswerType.NUMBER in kinds("twelve countries signed the treaty.")
+
+
+def test_a_date_the_question_names_is_not_an_answer_to_it() -> None:
+    sentence = "the treaty was signed in 1066."
+    assert AnswerType.DATE in kinds(sentence, "What happened in 2000?")
+    assert AnswerType.DATE not in kinds(sentence, "What happened in 1066?")
+
+
+def test_names_places_and_acronyms() -> None:
+    found = kinds("the station was run by Karl Bergquist in Kourou.")
+    assert {AnswerType.NAME, AnswerType.PERSON, AnswerType.PLACE} <= found
+    # An acronym names an organisation or a thing, not a person.
+    acronym = kinds("the instrument was built by ESA.")
+    assert AnswerType.NAME in acronym
+    assert AnswerType.PERSON not in acronym
+
+
+def test_the_opening_capital_of_a_sentence_is_no_name() -> None:
+    assert kinds("Rocks came back.") == {AnswerType.ANY}
+
+
+def test_a_cause_answers_why_even_when_the_question_repeats_it() -> None:
+    sentence = "ESA left because of the invasion."
+    assert AnswerType.REASON in kinds(sentence, "Did ESA leave because of the invasion?")
+    assert AnswerType.REASON not in kinds("ESA left in 2022.")
+
+
+def test_a_quoted_term_answers_what_it_is_called() -> None:
+    assert AnswerType.NAME in kinds('the project is called "lunar gateway" by most.')
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: mentions._CAPITALISED makes every capitalised word a PERSON, month names included, "
+    "so 'on May 3' can answer 'who'",
+)
+def test_a_month_is_not_a_person() -> None:
+    assert AnswerType.PERSON not in kinds("the probe launched on May 3.")
