@@ -265,7 +265,8 @@ class KnowledgeIndex:
             self._positions[self.documents[indexed.doc].id, indexed.sentence.start] = position
         self.vocabulary: list[str] = sorted(self.sentence_bm25.idf)
         self.surface_vocabulary: frozenset[str] = frozenset(t for s in self.sentences for t in s.tokens)
-        self._spelling_list = sorted(self.surface_vocabulary | {t for t in self.vocabulary if t.isalpha()})
+        self._surface_list = sorted(self.surface_vocabulary)
+        self._stem_list = [t for t in self.vocabulary if t.isalpha() and t not in self.surface_vocabulary]
         self._corrections: dict[str, str | None] = {}
         self._by_relative_key: dict[str, list[str]] = defaultdict(list)
         for term in self.vocabulary:
@@ -326,9 +327,11 @@ class KnowledgeIndex:
             return self._corrections[token]
         # OSA distance: a swapped pair of letters ("lanuch") is one slip, as a reader sees it.
         limit = 1 if len(token) < 9 else 2
-        # Against the words as written and their stems: "lanuch" is one slip from "launch", which
-        # the documents may only write as "launched".
-        found = process.extractOne(token, self._spelling_list, scorer=OSA.distance, score_cutoff=limit)
+        found = process.extractOne(token, self._surface_list, scorer=OSA.distance, score_cutoff=limit)
+        if found is None:
+            # Against the stems too: "lanuch" is one slip from "launch", which the documents may
+            # only write as "launched".
+            found = process.extractOne(token, self._stem_list, scorer=OSA.distance, score_cutoff=limit)
         fixed = None if found is None else str(found[0])
         # A scan of the whole vocabulary per unknown word: remember the answer, in bounded space.
         if len(self._corrections) >= CORRECTION_CACHE:

@@ -85,10 +85,5 @@ def test_a_quoted_term_answers_what_it_is_called() -> None:
     assert AnswerType.NAME in kinds('the project is called "lunar gateway" by most.')
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: mentions._CAPITALISED makes every capitalised word a PERSON, month names included, "
-    "so 'on May 3' can answer 'who'",
-)
 def test_a_month_is_not_a_person() -> None:
     assert AnswerType.PERSON not in kinds("the probe launched on May 3.")

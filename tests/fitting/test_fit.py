@@ -145,13 +145,6 @@ def test_the_model_file_parses_back(questions: list[Question]) -> None:
     assert json.loads(text)["format"] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=IndexError,
-    reason="bug: fit_models (bot/fitting/fit.py) fits the intent model even with no intent rows, and "
-    "standardise (bot/fitting/models.py) reads values.shape[1] of the empty 1-D array: a development "
-    "set without curated intents cannot be fitted",
-)
 def test_questions_without_any_curated_intent_can_be_fitted() -> None:
     plain = [question(g, n) for g in ("a", "b", "c") for n in range(PER_GROUP)]
     models = fit_models(plain)

@@ -29,11 +29,6 @@ from bot.core.text import stem
         pytest.param(
             "Didn't ESA react when Russia invaded Ukraine?",
             AnswerType.ANY,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="bug: a yes/no question opening with a negative contraction ('didnt') is not "
-                "recognised (english.AUXILIARIES has no contractions), so its 'when' asks for a date",
-            ),
         ),
     ],
 )
@@ -142,16 +137,10 @@ def test_other_questions_ask_for_no_definition(question: str) -> None:
         pytest.param(
             "Won't ESA join the ILRS?",
             True,
-            marks=pytest.mark.xfail(
-                strict=True, reason="bug: english.AUXILIARIES has no negative contractions ('wont')"
-            ),
         ),
         pytest.param(
             "Isn't ESA part of the ILRS?",
             True,
-            marks=pytest.mark.xfail(
-                strict=True, reason="bug: english.AUXILIARIES has no negative contractions ('isnt')"
-            ),
         ),
     ],
 )

@@ -167,11 +167,6 @@ def test_a_decline_gives_the_reason_of_the_most_negative_contribution(
     assert decline_reason(contributions) is reason
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: decline_reason (bot/core/pipeline/answerability.py) blames the smallest contribution "
-    "even when it is positive, i.e. a feature that raised the confidence",
-)
 def test_a_feature_that_raised_the_confidence_is_not_blamed() -> None:
     # Every feature pushed the confidence up; the decline came from the model's bias.
     assert decline_reason({"top.coverage": 1.0, "unknown_share": 0.1}) is Reason.LOW_CONFIDENCE
