@@ -6,8 +6,10 @@ from bot.core.documents import parse_document
 from bot.core.index import KnowledgeIndex
 from bot.core.intent_matcher import IntentMatcher
 from bot.core.intents import parse_intent_file, resolve_intents
-from bot.core.questions import analyse_question
-from bot.core.ranking import query_terms
+from bot.core.knowledge import build_knowledge
+from bot.core.pipeline.analysis import analyse_question
+from bot.core.pipeline.retrieval import query_terms
+from bot.core.service import QAService
 
 DOC = parse_document(
     "---\ntitle: Notes\n---\n\n"
@@ -53,10 +55,15 @@ def matcher(index: KnowledgeIndex) -> IntentMatcher:
     return IntentMatcher(resolve_intents(pairs, [DOC]), index)
 
 
-def best(matcher: IntentMatcher, index: KnowledgeIndex, question: str) -> str | None:
-    analysed = analyse_question(question)
-    match = matcher.best(analysed, query_terms(index, analysed))
-    return match.intent.id if match else None
+@pytest.fixture(scope="module")
+def service() -> QAService:
+    pairs = [(intent, "intents.yaml") for intent in parse_intent_file(INTENTS, "intents.yaml")]
+    return QAService(build_knowledge([DOC], pairs))
+
+
+def answering_intent(service: QAService, question: str) -> str | None:
+    """The intent whose answer the engine gives: the matcher ranks, the fitted intent model decides."""
+    return service.ask(question).intent
 
 
 @pytest.mark.parametrize(
@@ -81,10 +88,8 @@ def best(matcher: IntentMatcher, index: KnowledgeIndex, question: str) -> str | 
         ("completely unrelated words here", None),
     ],
 )
-def test_matcher_picks_the_intent_or_none(
-    matcher: IntentMatcher, index: KnowledgeIndex, question: str, intent: str | None
-) -> None:
-    assert best(matcher, index, question) == intent
+def test_the_intent_answering_or_none(service: QAService, question: str, intent: str | None) -> None:
+    assert answering_intent(service, question) == intent
 
 
 def test_a_question_naming_another_subject_scores_lower(
@@ -106,5 +111,5 @@ def test_suggestions_are_examples_of_cited_intents(matcher: IntentMatcher) -> No
 def test_an_empty_matcher_matches_nothing(index: KnowledgeIndex) -> None:
     empty = IntentMatcher([], index)
     analysed = analyse_question("hello")
-    assert empty.best(analysed, query_terms(index, analysed)) is None
+    assert empty.ranked(analysed, query_terms(index, analysed)) == []
     assert empty.suggestions("hello") == []

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.questions import AnswerType, analyse_question
+from bot.core.english import MEASURE_PATTERNS
+from bot.core.mentions import AnswerType
+from bot.core.pipeline.analysis import analyse_question
 
 
 @pytest.mark.parametrize(
@@ -38,10 +40,10 @@ def test_the_question_word_nearest_the_start_sets_the_answer_type(
 def test_quantity_questions_know_what_their_answer_must_hold(
     question: str, unit_text: str, other_text: str
 ) -> None:
-    measure = analyse_question(question).measure
-    assert measure is not None
-    assert measure.search(unit_text)
-    assert not measure.search(other_text)
+    measures = [MEASURE_PATTERNS[kind] for kind in analyse_question(question).measures]
+    assert measures
+    assert any(measure.search(unit_text) for measure in measures)
+    assert not any(measure.search(other_text) for measure in measures)
 
 
 def test_a_count_names_what_it_counts() -> None:
