@@ -31,7 +31,8 @@ def test_parse_skips_blank_lines_and_ignores_extra_keys() -> None:
 
 def test_every_bad_line_is_reported_with_its_number() -> None:
     text = (
-        '{"question": "ok", "answerable": true}\nnot json\n{"question": "no flag"}\n{"answerable": "maybe"}\n'
+        '{"question": "ok", "answerable": true, "gold": ["x"]}\nnot json\n{"question": "no flag"}\n'
+        '{"answerable": "maybe"}\n'
     )
     with pytest.raises(KnowledgeError) as caught:
         parse_eval_file(text, "eval.jsonl")
@@ -59,31 +60,35 @@ def test_scoring_at_1_and_at_3_and_declines() -> None:
     }
     report = evaluate(cases, answers.__getitem__)
     assert (report.answerable, report.unanswerable) == (3, 2)
-    assert (report.correct_at_1, report.correct_at_3, report.declined) == (1, 2, 1)
-    assert report.acc1 == pytest.approx(1 / 3)
+    assert report.precision() == pytest.approx(1 / 3)  # first right, third and "wrongly answered" not
+    assert report.coverage() == pytest.approx(1 / 3)
     assert report.acc3 == pytest.approx(2 / 3)
-    assert report.declined_rate == pytest.approx(1 / 2)
-    assert report.overall == pytest.approx(2 / 5)
-    assert report.misses == (
-        ("third", "cited: a"),
-        ("missed", "declined"),
-        ("wrongly answered", "answered, should decline"),
-    )
+    assert report.declined() == pytest.approx(1 / 2)
+    assert report.misses == [
+        ("third", "cited (0.90): a"),
+        ("missed", "declined (0.10)"),
+        ("wrongly answered", "answered, should decline (0.90): something"),
+    ]
+    # Above every answer's confidence nothing is answered: nothing wrong, nothing covered.
+    assert (report.precision(0.95), report.coverage(0.95), report.declined(0.95)) == (1.0, 0.0, 1.0)
 
 
 def test_curly_and_straight_quotes_match_in_gold() -> None:
     cases = [EvalCase(question="q", answerable=True, gold=["Chang'e-6 lander"])]
-    assert evaluate(cases, lambda q: cited(q, "the Chang’e-6 lander landed")).correct_at_1 == 1
+    assert evaluate(cases, lambda q: cited(q, "the Chang’e-6 lander landed")).coverage() == 1.0
 
 
 def test_chitchat_reply_is_not_a_correct_answer() -> None:
     cases = [EvalCase(question="hello", answerable=True, gold=["Hello"])]
     reply = Answer("hello", True, 1.0, Reason.CHITCHAT, reply="Hello!")
     report = evaluate(cases, lambda q: reply)
-    assert report.correct_at_1 == 0
-    assert report.misses == (("hello", "cited: Hello!"),)
+    assert (report.precision(), report.coverage()) == (0.0, 0.0)
+    assert report.misses == [("hello", "cited (1.00): Hello!")]
 
 
 def test_empty_run() -> None:
     report = evaluate([], declined)
-    assert (report.acc1, report.acc3, report.declined_rate, report.overall) == (0.0, 0.0, 0.0, 0.0)
+    # Nothing asked: no answer given was wrong, no answerable question was covered.
+    assert (report.precision(), report.coverage(), report.declined(), report.acc3) == (1.0, 0.0, 1.0, 0.0)
+    assert report.misses == []
+    assert report.calibration() == [] and report.calibration_error == 0.0
