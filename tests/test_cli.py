@@ -1,26 +1,77 @@
-"""The command line as a user runs it: real ``python -m bot`` processes."""
+"""The command line as a user runs it.
+
+Real ``python -m bot`` processes where start-up, stdin or the environment matter; otherwise
+``bot.cli.main`` in-process on knowledge and question files written to a temporary folder.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from bot.cli import build_parser, render_text
+from bot.cli import build_parser, main, render_text
 from bot.core.answers import Answer, Citation, Reason
+from bot.core.documents import parse_document
 
 REPO = Path(__file__).resolve().parents[1]
 KNOWLEDGE = REPO / "knowledge"
 REQUIRED_KEYS = ["question", "answered", "confidence", "citations", "suggestions"]
+# The `ask --json` contract: exactly these keys, in this order.
+ANSWER_KEYS = [*REQUIRED_KEYS, "intent", "reason", "reply", "knowledge_version"]
+CITATION_KEYS = ["document", "title", "url", "published", "paragraph", "text", "start", "end"]
+TRACE_KEYS = {"stage", "detail", "features", "contributions", "candidates"}
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+LIGHTHOUSE = """---
+title: The Lighthouse of Brightwater
+url: https://example.org/brightwater-lighthouse
+published: 2024-05-01
+---
+
+The Brightwater lighthouse stands on a granite headland north of the harbour. It was built in 1872 \
+by the engineer Margaret Ellis.
+
+The tower is 34 metres tall and its lamp can be seen 22 nautical miles out to sea.
+
+The lighthouse was automated in 1991, and the last keeper, Tom Rowe, retired that year.
+"""
+FERRY = """---
+title: The Brightwater Ferry
+---
+
+A ferry links Brightwater with the island of Skerra. The crossing takes forty minutes.
+
+Bicycles travel free of charge on the ferry.
+"""
+INTENTS = """intents:
+  - id: builder
+    examples: [Who built the Brightwater lighthouse?]
+    quotes: [It was built in 1872 by the engineer Margaret Ellis.]
+  - id: greeting
+    examples: [hello]
+    reply: Hello! Ask me about the lighthouse.
+"""
+# Three answerable questions, one with a gold the answer does not hold, and two that are not.
+QUESTIONS = [
+    {"question": "How tall is the tower?", "answerable": True, "gold": ["34 metres"]},
+    {"question": "When was the lighthouse automated?", "answerable": True, "gold": ["in 1991"]},
+    {"question": "Who was the last keeper?", "answerable": True, "gold": ["Margaret Ellis"]},
+    {"question": "What is the capital of France?", "answerable": False},
+    {"question": "How much did the lighthouse cost?", "answerable": False},
+]
 
 
 def run(*args: str, cwd: Path = REPO, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k.upper() not in {"KNOWLEDGE_DIR", "MAX_QUESTION_CHARS"}}
     env["PYTHONIOENCODING"] = "utf-8"
+    env["PYTHONPATH"] = str(REPO)  # this checkout's code, whatever the working directory
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=cwd,
@@ -36,6 +87,37 @@ def run(*args: str, cwd: Path = REPO, stdin: str | None = None) -> subprocess.Co
 
 def json_lines(stdout: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in stdout.splitlines()]
+
+
+def write_jsonl(path: Path, rows: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """In-process runs read no .env and no settings from the environment."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("KNOWLEDGE_DIR", "MINIMUM_CONFIDENCE", "MAX_QUESTION_CHARS", "LOG_QUESTIONS"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def kb_dir(in_tmp: Path) -> Path:
+    folder = in_tmp / "kb"
+    folder.mkdir()
+    (folder / "lighthouse.md").write_text(LIGHTHOUSE, encoding="utf-8")
+    (folder / "intents.yaml").write_text(INTENTS, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def question_file(in_tmp: Path) -> Path:
+    return write_jsonl(in_tmp / "questions.jsonl", QUESTIONS)
+
+
+# ask
 
 
 def test_ask_prints_the_quoted_sentences_and_their_source() -> None:
@@ -68,7 +150,7 @@ def test_ask_json_with_several_arguments() -> None:
     answers = json_lines(result.stdout)
     assert [a["question"] for a in answers] == ["Who tracked Chang'e-6?", "hello", "qwertyuiop"]
     for answer in answers:
-        assert list(answer)[:5] == REQUIRED_KEYS
+        assert list(answer) == ANSWER_KEYS
     tracked, hello, nonsense = answers
     assert tracked["answered"] is True
     assert isinstance(tracked["confidence"], float)
@@ -77,6 +159,54 @@ def test_ask_json_with_several_arguments() -> None:
     assert citation["document"] == "esa-china-moon-cooperation"
     assert hello["citations"] == [] and hello["reply"]
     assert nonsense["answered"] is False and nonsense["citations"] == []
+
+
+def test_ask_json_keeps_its_contract_and_adds_nothing(
+    kb_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    questions = ["How tall is the tower?", "Who built the Brightwater lighthouse?", "hello", "qwertyuiop"]
+    assert main(["ask", "--json", "--knowledge", str(kb_dir), *questions]) == 0
+    answers = json_lines(capsys.readouterr().out)
+    assert [a["question"] for a in answers] == questions
+    for answer in answers:
+        assert list(answer) == ANSWER_KEYS
+        assert isinstance(answer["confidence"], float) and 0.0 <= answer["confidence"] <= 1.0
+        assert isinstance(answer["knowledge_version"], str) and answer["knowledge_version"]
+    tall, built, hello, nonsense = answers
+    body = parse_document(LIGHTHOUSE, "lighthouse.md").body
+    for answer in (tall, built):
+        assert answer["answered"] is True and answer["reply"] is None
+        for citation in answer["citations"]:  # type: ignore[attr-defined]
+            assert list(citation) == CITATION_KEYS
+            assert citation["text"] == body[citation["start"] : citation["end"]]
+            assert citation["document"] == "lighthouse"
+            assert citation["title"] == "The Lighthouse of Brightwater"
+            assert citation["url"] == "https://example.org/brightwater-lighthouse"
+            assert citation["published"] == "2024-05-01"
+    assert "34 metres tall" in tall["citations"][0]["text"]  # type: ignore[index]
+    assert tall["reason"] == "retrieval" and tall["intent"] is None
+    assert (built["reason"], built["intent"]) == ("intent", "builder")
+    assert (hello["reason"], hello["reply"]) == ("chitchat", "Hello! Ask me about the lighthouse.")
+    assert nonsense["answered"] is False and nonsense["citations"] == []
+    assert nonsense["reason"] == "no_match"
+    assert nonsense["suggestions"] == ["Who built the Brightwater lighthouse?"]
+
+
+def test_ask_json_explain_adds_the_trace(kb_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    questions = ["How tall is the tower?", "hello", "qwertyuiop", "How much did the lighthouse cost?"]
+    assert main(["ask", "--json", "--explain", "--knowledge", str(kb_dir), *questions]) == 0
+    answers = json_lines(capsys.readouterr().out)
+    for answer in answers:
+        assert list(answer) == [*ANSWER_KEYS, "trace"]
+        assert set(answer["trace"]) == TRACE_KEYS  # type: ignore[arg-type]
+    traces = [a["trace"] for a in answers]
+    assert [t["stage"] for t in traces] == ["selection", "analysis", "retrieval", "answerability"]  # type: ignore[index]
+    tall, _, _, cost = traces
+    for trace in (tall, cost):
+        assert trace["features"] and trace["contributions"]  # type: ignore[index]
+        assert set(trace["contributions"]) == set(trace["features"])  # type: ignore[index]
+    assert tall["candidates"][0]["text"] == answers[0]["citations"][0]["text"]  # type: ignore[index]
+    assert "under the minimum" in cost["detail"]  # type: ignore[index]
 
 
 def test_ask_json_reads_questions_from_stdin_one_per_line() -> None:
@@ -89,7 +219,7 @@ def test_ask_json_reads_questions_from_stdin_one_per_line() -> None:
         "When did Chang'e-6 launch?",
         "thanks",
     ]
-    assert all(list(a)[:5] == REQUIRED_KEYS for a in answers)
+    assert all(list(a) == ANSWER_KEYS for a in answers)
     assert "launched May 3" in answers[1]["citations"][0]["text"]  # type: ignore[index]
 
 
@@ -115,7 +245,8 @@ def test_ask_a_question_over_500_characters_says_how_long_it_may_be() -> None:
     result = run("ask", "Who tracked Chang'e-6? " + "a" * 490)
     assert result.returncode == 2
     assert "513 characters long" in result.stderr
-    assert "under 501" in result.stderr
+    assert "500 characters or fewer" in result.stderr
+    assert "under 501" not in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -131,6 +262,9 @@ def test_ask_without_a_knowledge_folder_explains(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "cannot load the knowledge in knowledge" in result.stderr
     assert "is not a folder" in result.stderr
+
+
+# check
 
 
 def test_check_a_valid_folder() -> None:
@@ -175,42 +309,305 @@ def test_check_reports_quotes_that_are_not_verbatim(tmp_path: Path) -> None:
     assert "intents.yaml: intent 'b': document 'other' does not exist (known: notes)" in result.stdout
 
 
-def test_eval_scores_a_question_file(tmp_path: Path) -> None:
-    cases = [
-        {"question": "Who tracked Chang'e-6?", "answerable": True, "gold": ["Kourou station"]},
-        {"question": "When did Chang’e-6 launch?", "answerable": True, "gold": ["launched May 3"]},
-        {"question": "Who wrote this article?", "answerable": True, "gold": ["Maspalomas"]},
-        {"question": "qwertyuiop", "answerable": False},
+# eval
+
+HEADLINE = re.compile(r"^  (precision|coverage|declined) +([0-9.]+) %", re.MULTILINE)
+CURVE_ROW = re.compile(r"^ +([01]\.\d\d) +([0-9.]+)% +([0-9.]+)% +(\d+)(  <- now)?$")
+CALIBRATION_ROW = re.compile(r"^ +([01]\.\d)-([01]\.\d) +(\d+) +([0-9.]+) +([0-9.]+)$")
+
+
+def sections(stdout: str) -> dict[str, list[str]]:
+    """The lines of each report in ``eval`` output, by the report's name."""
+    found: dict[str, list[str]] = {}
+    name = ""
+    for line in stdout.splitlines():
+        if line.startswith("== "):
+            name = line[3:].split(":")[0]
+            found[name] = []
+        found[name].append(line)
+    return found
+
+
+def headline(lines: list[str]) -> dict[str, float]:
+    return {kind: float(value) for kind, value in HEADLINE.findall("\n".join(lines))}
+
+
+def test_eval_of_a_question_file_prints_the_figures_the_table_and_the_calibration(
+    kb_dir: Path, question_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["eval", "-v", str(question_file), "--knowledge", str(kb_dir)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == ["== questions: 3 answerable, 2 unanswerable", "at MINIMUM_CONFIDENCE 0.50:"]
+    # Two of the three answers hold their gold; the keeper question cites Tom Rowe, not Margaret Ellis.
+    assert headline(lines) == {"precision": 66.7, "coverage": 66.7, "declined": 100.0}
+
+    assert "precision and coverage by threshold:" in lines
+    rows = [m.groups() for line in lines if (m := CURVE_ROW.match(line))]
+    assert [float(t) for t, *_ in rows] == [round(0.05 * i, 2) for i in range(20)]
+    given = [int(n) for *_, n, _ in rows]
+    assert given == sorted(given, reverse=True), "fewer answers as the threshold rises"
+    now = [row for row in rows if row[4]]
+    assert len(now) == 1 and now[0][0] == "0.50"
+    assert (float(now[0][1]), float(now[0][2]), int(now[0][3])) == (66.7, 66.7, 3)
+
+    calibration_at = next(i for i, line in enumerate(lines) if line.startswith("calibration (expected"))
+    assert re.fullmatch(r"calibration \(expected calibration error 0\.\d{3}\):", lines[calibration_at])
+    bins = [m.groups() for line in lines[calibration_at:] if (m := CALIBRATION_ROW.match(line))]
+    assert bins
+    assert sum(int(count) for _, _, count, _, _ in bins) == given[0], "every would-be answer is in a bin"
+    for low, high, _, mean, right in bins:
+        assert float(low) <= float(mean) <= float(high)
+        assert 0.0 <= float(right) <= 1.0
+
+    misses = [line for line in lines if line.startswith("  miss: ")]
+    assert len(misses) == 1
+    assert misses[0].startswith("  miss: Who was the last keeper?  ->  cited (")
+    assert "Tom Rowe" in misses[0]
+
+
+def test_eval_of_a_folder_with_questions_and_knowledge(
+    kb_dir: Path, question_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["eval", str(question_file), "--knowledge", str(kb_dir)]) == 0
+    as_file = capsys.readouterr().out
+    folder = question_file.parent / "lighthouse-set"
+    folder.mkdir()
+    question_file.rename(folder / "questions.jsonl")
+    kb_dir.rename(folder / "knowledge")
+    assert main(["eval", str(folder)]) == 0
+    as_folder = capsys.readouterr().out
+    assert as_folder.splitlines()[0] == "== lighthouse-set: 3 answerable, 2 unanswerable"
+    assert as_folder.splitlines()[1:] == as_file.splitlines()[1:]
+
+
+def squad_rows(document: str, rows: list[tuple[str, str | None]]) -> list[dict[str, object]]:
+    """SQuAD-style rows: (question, answer text or None) asked of the paragraph holding the answer."""
+    paragraphs = [p.text for p in parse_document(document, "doc.md").paragraphs]
+    found: list[dict[str, object]] = []
+    for question, answer in rows:
+        if answer is None:
+            found.append({"question": question, "answerable": False, "context": paragraphs[0], "answers": []})
+            continue
+        context = next(p for p in paragraphs if answer in p)
+        spans = [{"text": answer, "answer_start": context.index(answer)}]
+        found.append({"question": question, "answerable": True, "context": context, "answers": spans})
+    return found
+
+
+@pytest.fixture
+def articles(in_tmp: Path) -> Path:
+    """A folder of article folders, each holding its document and SQuAD-style questions."""
+    root = in_tmp / "articles"
+    for name, document, rows in [
+        (
+            "ferry",
+            FERRY,
+            [
+                ("How long is the crossing?", "forty minutes"),
+                ("Do bicycles cost extra on the ferry?", "free of charge"),
+                ("Who built the lighthouse?", None),  # another article's question
+            ],
+        ),
+        (
+            "lighthouse",
+            LIGHTHOUSE,
+            [
+                ("How tall is the tower?", "34 metres"),
+                ("When was the lighthouse automated?", "1991"),
+                ("Who was the last keeper?", "Tom Rowe"),
+                ("How long is the ferry crossing?", None),  # another article's question
+            ],
+        ),
+    ]:
+        (root / name).mkdir(parents=True)
+        (root / name / f"{name}.md").write_text(document, encoding="utf-8")
+        write_jsonl(root / name / "questions.jsonl", squad_rows(document, rows))
+    return root
+
+
+def test_eval_of_a_folder_of_articles_reports_the_total(
+    articles: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["eval", str(articles)]) == 0
+    reports = sections(capsys.readouterr().out)
+    assert list(reports) == ["articles (all 2 sets)"]
+    total = reports["articles (all 2 sets)"]
+    assert total[0] == "== articles (all 2 sets): 5 answerable, 2 unanswerable"
+    # Each article is its own knowledge: the other article's question finds nothing to cite.
+    assert headline(total) == {"precision": 100.0, "coverage": 100.0, "declined": 100.0}
+
+
+def test_eval_each_reports_every_article_too(articles: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "--each", str(articles)]) == 0
+    reports = sections(capsys.readouterr().out)
+    assert list(reports) == ["articles (all 2 sets)", "ferry", "lighthouse"]
+    assert reports["ferry"][0] == "== ferry: 2 answerable, 1 unanswerable"
+    assert reports["lighthouse"][0] == "== lighthouse: 3 answerable, 1 unanswerable"
+
+
+def test_eval_json_prints_the_headline_figures(
+    kb_dir: Path, question_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["eval", str(question_file), "--knowledge", str(kb_dir)]) == 0
+    shown = headline(capsys.readouterr().out.splitlines())
+    assert main(["eval", "--json", str(question_file), "--knowledge", str(kb_dir)]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert list(figures) == ["questions"]
+    report = figures["questions"]
+    assert {"precision", "coverage", "declined", "calibration_error"} <= set(report)
+    assert (report["answerable"], report["unanswerable"]) == (3, 2)
+    for kind in ("precision", "coverage", "declined"):
+        assert round(100 * report[kind], 1) == shown[kind]
+    assert 0.0 <= report["calibration_error"] <= 1.0
+
+
+def test_eval_json_of_a_folder_of_articles(articles: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "--json", "--each", str(articles)]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert list(figures) == ["articles (all 2 sets)", "ferry", "lighthouse"]
+    assert figures["ferry"]["answerable"] + figures["lighthouse"]["answerable"] == 5
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("{oops", "line 2: not valid JSON"),
+        ('{"question": "no flag"}', "line 2: bad or missing field(s): answerable"),
+        pytest.param(
+            '{"question": "q", "answerable": true}',
+            "line 2: bad or missing field(s): an answerable question needs 'gold' substrings",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="bug: the message reads 'bad or missing field(s): Value error, an answerable question "
+                "...': parse_eval_file (bot/core/evaluation.py, the ValidationError branch) keeps pydantic's "
+                "'Value error, ' prefix, which parse_intent_file strips",
+            ),
+        ),
+    ],
+)
+def test_eval_rejects_a_malformed_question_file_naming_the_line(
+    kb_dir: Path, in_tmp: Path, capsys: pytest.CaptureFixture[str], line: str, expected: str
+) -> None:
+    questions = in_tmp / "bad.jsonl"
+    questions.write_text(json.dumps(QUESTIONS[0]) + "\n" + line + "\n", encoding="utf-8")
+    assert main(["eval", str(questions), "--knowledge", str(kb_dir)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert f"{questions}: {expected}" in captured.err
+    assert "line 1" not in captured.err
+
+
+def test_eval_of_a_missing_file(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = in_tmp / "missing.jsonl"
+    assert main(["eval", str(missing)]) == 1
+    assert f"{missing}: is neither a question file nor a folder" in capsys.readouterr().err
+
+
+def test_eval_plot_writes_a_png(
+    kb_dir: Path, question_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("matplotlib")
+    out = question_file.parent / "out.png"
+    assert main(["eval", str(question_file), "--knowledge", str(kb_dir), "--plot", str(out)]) == 0
+    assert out.read_bytes().startswith(PNG_SIGNATURE)
+    assert f"wrote {out}" in capsys.readouterr().err
+
+
+# `python -c WITHOUT_MODULE NAME ARGS...` runs `bot.cli.main(ARGS)` in a process where the top-level
+# package NAME cannot be imported, whether it is installed or not.
+WITHOUT_MODULE = """
+import importlib.abc
+import sys
+
+BLOCKED = sys.argv[1]
+
+class Blocked(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == BLOCKED:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, Blocked())
+from bot.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def run_without(module: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_MODULE, module, *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_eval_plot_without_matplotlib_says_what_to_install(kb_dir: Path, question_file: Path) -> None:
+    out = question_file.parent / "out.png"
+    result = run_without(
+        "matplotlib",
+        "eval",
+        str(question_file),
+        "--knowledge",
+        str(kb_dir),
+        "--plot",
+        str(out),
+        cwd=question_file.parent,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("citebot: --plot needs matplotlib")
+    assert "pip install" in result.stderr
+    assert "precision" in result.stdout  # the figures are still printed
+    assert not out.exists()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: the --plot message says pip install 'citebot[plot]' (bot/cli_quality.py, plot_report), "
+    "but pyproject.toml declares no 'plot' extra, so that install brings no matplotlib",
+)
+def test_the_extra_the_plot_message_names_installs_matplotlib() -> None:
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "optional-dependencies"
     ]
-    questions = tmp_path / "questions.jsonl"
-    questions.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in cases) + "\n", encoding="utf-8")
-    result = run("eval", "-v", str(questions))
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[:6] == [
-        "answerable     3",
-        "unanswerable   1",
-        "acc@1          66.7 %",
-        "acc@3          66.7 %",
-        "declined       100.0 %",
-        "overall        75.0 %",
-    ]
-    assert "misses:" in lines
-    assert any(line.strip().startswith("Who wrote this article?  ->  cited: Andrew Jones") for line in lines)
+    assert any(dependency.startswith("matplotlib") for dependency in extras.get("plot", []))
 
 
-def test_eval_rejects_a_bad_file_naming_the_line(tmp_path: Path) -> None:
-    questions = tmp_path / "questions.jsonl"
-    questions.write_text('{"question": "ok", "answerable": true}\n{oops\n', encoding="utf-8")
-    result = run("eval", str(questions))
+# fit
+
+
+def test_fit_without_the_development_data_says_what_is_missing(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = in_tmp / "eval"
+    empty.mkdir()
+    assert main(["fit", "--eval-dir", str(empty)]) == 1
+    captured = capsys.readouterr()
+    assert f"{empty} does not hold the development data" in captured.err
+    assert "squad-dev/" in captured.err and "--eval-dir" in captured.err
+    assert list(empty.iterdir()) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: fit imports scipy (bot/fitting/models.py:13, via the run_fit import at the top of "
+    "_cmd_fit in bot/cli_quality.py, before the folder is checked) and pyproject.toml does not "
+    "depend on scipy: without it, fit ends in a ModuleNotFoundError traceback",
+)
+def test_fit_without_scipy_still_says_what_is_missing(in_tmp: Path) -> None:
+    empty = in_tmp / "eval"
+    empty.mkdir()
+    result = run_without("scipy", "fit", "--eval-dir", str(empty), cwd=in_tmp)
+    assert "Traceback" not in result.stderr, result.stderr
     assert result.returncode == 1
-    assert f"{questions}: line 2: not valid JSON" in result.stderr
+    assert "development data" in result.stderr
 
 
-def test_eval_of_a_missing_file(tmp_path: Path) -> None:
-    result = run("eval", str(tmp_path / "missing.jsonl"))
-    assert result.returncode == 1
-    assert "cannot read" in result.stderr
+# The parser and the text rendering.
 
 
 def test_an_unknown_command_is_a_usage_error() -> None:
@@ -219,12 +616,9 @@ def test_an_unknown_command_is_a_usage_error() -> None:
     assert "invalid choice" in result.stderr
 
 
-# In-process: the pure pieces of the CLI.
-
-
 def test_every_command_has_help() -> None:
     help_text = build_parser().format_help()
-    for command in ("ask", "chat", "check", "eval"):
+    for command in ("ask", "chat", "check", "eval", "fit"):
         assert command in help_text
 
 

@@ -46,6 +46,8 @@ class BotProcess:
                 "COOLDOWN_SECONDS": "0",
                 "LOG_LEVEL": "INFO",
                 "PYTHONUNBUFFERED": "1",
+                # cwd=root is outside the checkout: run this checkout's code, not an installed copy.
+                "PYTHONPATH": str(REPO),
             }
         )
         env.update(settings)

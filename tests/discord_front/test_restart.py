@@ -24,7 +24,14 @@ from tests.discord_front.fake_discord import (
     subcommand,
     user,
 )
-from tests.discord_front.harness import callback_of, knowledge_copy, response_message, run_command, start_bot
+from tests.discord_front.harness import (
+    REPO,
+    callback_of,
+    knowledge_copy,
+    response_message,
+    run_command,
+    start_bot,
+)
 
 MEMBER = user(730000000000000011, "voter")
 ADMIN = user(730000000000000012, "admin")
@@ -84,6 +91,7 @@ def test_feedback_is_stored_and_buttons_work_after_a_restart(fake: FakeDiscord, 
 
 def _run_without_fake(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")}
+    clean["PYTHONPATH"] = str(REPO)  # cwd=tmp_path: run this checkout's code, not an installed copy
     clean.update(env)
     return subprocess.run(
         [sys.executable, "-m", "bot", "discord"],
