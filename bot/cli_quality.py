@@ -120,8 +120,6 @@ def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_fit(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.fitting.fit import run_fit  # numpy and scipy fitting code: only for this command
-
     eval_dir: Path = args.eval_dir
     if not (eval_dir / "squad-dev").is_dir() or not (eval_dir / "wikiqa-dev").is_dir():
         print(
@@ -129,6 +127,11 @@ def _cmd_fit(args: argparse.Namespace, settings: Settings) -> int:
             "change6-dev.jsonl); pass --eval-dir or set CITEBOT_EVAL_DIR",
             file=sys.stderr,
         )
+        return EXIT_INVALID
+    try:
+        from bot.fitting.fit import run_fit  # scipy: only for this command
+    except ImportError as exc:
+        print(f"citebot: fit needs {exc.name}: pip install 'citebot[fit]'", file=sys.stderr)
         return EXIT_INVALID
     return run_fit(eval_dir, check=args.check)
 

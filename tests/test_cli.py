@@ -476,12 +476,6 @@ def test_eval_json_of_a_folder_of_articles(articles: Path, capsys: pytest.Captur
         pytest.param(
             '{"question": "q", "answerable": true}',
             "line 2: bad or missing field(s): an answerable question needs 'gold' substrings",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="bug: the message reads 'bad or missing field(s): Value error, an answerable question "
-                "...': parse_eval_file (bot/core/evaluation.py, the ValidationError branch) keeps pydantic's "
-                "'Value error, ' prefix, which parse_intent_file strips",
-            ),
         ),
     ],
 )
@@ -565,11 +559,6 @@ def test_eval_plot_without_matplotlib_says_what_to_install(kb_dir: Path, questio
     assert not out.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the --plot message says pip install 'citebot[plot]' (bot/cli_quality.py, plot_report), "
-    "but pyproject.toml declares no 'plot' extra, so that install brings no matplotlib",
-)
 def test_the_extra_the_plot_message_names_installs_matplotlib() -> None:
     extras = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"][
         "optional-dependencies"
@@ -592,12 +581,6 @@ def test_fit_without_the_development_data_says_what_is_missing(
     assert list(empty.iterdir()) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: fit imports scipy (bot/fitting/models.py:13, via the run_fit import at the top of "
-    "_cmd_fit in bot/cli_quality.py, before the folder is checked) and pyproject.toml does not "
-    "depend on scipy: without it, fit ends in a ModuleNotFoundError traceback",
-)
 def test_fit_without_scipy_still_says_what_is_missing(in_tmp: Path) -> None:
     empty = in_tmp / "eval"
     empty.mkdir()

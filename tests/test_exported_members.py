@@ -15,32 +15,12 @@ import bot.core
 
 MODULES = ["bot.cli", "bot.config"] + [m.name for m in pkgutil.walk_packages(bot.core.__path__, "bot.core.")]
 
-NO_ALL = (
-    "bug: bot/core/pipeline/__init__.py has no __all__ (the engine rebuild added the package without one)"
-)
-# Public classes and functions missing from ``__all__`` since the engine rebuild.
-NOT_EXPORTED = {
-    "bot.core.evaluation": "bug: SquadAnswer, judge and report_json are public but not in __all__ "
-    "(bot/core/evaluation.py:33)",
-    "bot.core.index": "bug: defined_terms is public but not in __all__ (bot/core/index.py:29)",
-    "bot.core.pipeline": NO_ALL,
-}
-
-
-def modules(known_bugs: dict[str, str]) -> list[object]:
-    return [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=known_bugs[name]))
-        if name in known_bugs
-        else name
-        for name in MODULES
-    ]
-
 
 def load(name: str) -> ModuleType:
     return importlib.import_module(name)
 
 
-@pytest.mark.parametrize("name", modules({"bot.core.pipeline": NO_ALL}))
+@pytest.mark.parametrize("name", MODULES)
 def test_all_names_exist_and_are_unique(name: str) -> None:
     module = load(name)
     exported = getattr(module, "__all__", None)
@@ -50,7 +30,7 @@ def test_all_names_exist_and_are_unique(name: str) -> None:
     assert missing == []
 
 
-@pytest.mark.parametrize("name", modules(NOT_EXPORTED))
+@pytest.mark.parametrize("name", MODULES)
 def test_public_classes_and_functions_are_exported_from_their_own_module(name: str) -> None:
     module = load(name)
     defined_here = {

@@ -36,10 +36,13 @@ __all__ = [
     "EvalReport",
     "EvalSet",
     "Judged",
+    "SquadAnswer",
     "evaluate",
     "find_eval_sets",
+    "judge",
     "merge",
     "parse_eval_file",
+    "report_json",
 ]
 
 CALIBRATION_BINS = 10
@@ -149,7 +152,10 @@ def parse_eval_file(text: str, source: str) -> list[EvalCase]:
         except json.JSONDecodeError as exc:
             problems.append(KnowledgeProblem(source, f"not valid JSON: {exc.msg}", f"line {number}"))
         except ValidationError as exc:
-            fields = ", ".join(".".join(str(p) for p in e["loc"]) or e["msg"] for e in exc.errors())
+            fields = ", ".join(
+                ".".join(str(p) for p in e["loc"]) or e["msg"].removeprefix("Value error, ")
+                for e in exc.errors()
+            )
             problems.append(KnowledgeProblem(source, f"bad or missing field(s): {fields}", f"line {number}"))
     if problems:
         raise KnowledgeError(problems)

@@ -27,7 +27,16 @@ from bot.core.lexicon import synonyms
 from bot.core.mentions import Mention, answer_mentions
 from bot.core.text import content_terms, stem, tokenize
 
-__all__ = ["BM25", "Aliases", "IndexedSentence", "KnowledgeIndex", "derivation_keys", "find_aliases"]
+__all__ = [
+    "BM25",
+    "Aliases",
+    "IndexedSentence",
+    "KnowledgeIndex",
+    "bracketed",
+    "defined_terms",
+    "derivation_keys",
+    "find_aliases",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

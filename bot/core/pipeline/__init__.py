@@ -10,3 +10,6 @@
 
 :class:`~bot.core.service.QAService` runs them; :mod:`bot.core.model` loads the fitted models.
 """
+
+# The package only groups the stages: import each from its own module.
+__all__: list[str] = []
