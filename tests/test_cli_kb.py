@@ -70,7 +70,7 @@ def test_kb_commands_work_on_a_store(store: Path) -> None:
     assert added.returncode == 0, added.stderr
     assert "added matcha: Matcha (2 sentences)" in added.stdout
     assert "matcha  [admin" in _run(store, "kb", "list").stdout
-    answer = _run(store, "ask", "--log", "--json", "How is matcha prepared?")  # --log: served from the store
+    answer = _run(store, "ask", "--log", "--json", "What is matcha?")  # --log: served from the store
     assert json.loads(answer.stdout)["citations"][0]["document"] == "matcha"
 
     (store / "knowledge" / "tea.md").write_text(TEA.replace("Its flavour", "Its taste"), encoding="utf-8")

@@ -181,7 +181,8 @@ def find_eval_sets(path: Path) -> list[EvalSet]:
     - a question file: asked of the default knowledge folder (or ``--knowledge``);
     - a folder holding ``questions.jsonl`` and a ``knowledge/`` folder: asked of that folder;
     - a folder of folders that each hold ``questions.jsonl`` beside their own documents (or a
-      ``knowledge/`` folder): one knowledge base each, as SQuAD articles are loaded one at a time.
+      ``knowledge/`` folder): one knowledge base each, as SQuAD articles are loaded one at a time;
+      a folder holding only ``questions.jsonl`` is asked of the default knowledge.
     """
     if path.is_file():
         return [EvalSet(path.stem, None, path)]
@@ -199,8 +200,12 @@ def find_eval_sets(path: Path) -> list[EvalSet]:
 def _set_in(folder: Path) -> EvalSet | None:
     if not (folder / QUESTION_FILE).is_file():
         return None
-    knowledge = folder / "knowledge" if (folder / "knowledge").is_dir() else folder
-    return EvalSet(folder.name, knowledge, folder / QUESTION_FILE)
+    if (folder / "knowledge").is_dir():
+        return EvalSet(folder.name, folder / "knowledge", folder / QUESTION_FILE)
+    if any(folder.glob("*.md")):
+        return EvalSet(folder.name, folder, folder / QUESTION_FILE)
+    # Questions alone: they are about the default knowledge (or --knowledge).
+    return EvalSet(folder.name, None, folder / QUESTION_FILE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -247,8 +247,14 @@ def score(model: FittedModel, gathered: Gathered) -> Scored:
     )
     confidence = model.answerability.probability(values)
     intent_values = np.zeros(len(INTENT_FEATURES))
-    if gathered.intent is not None:
-        intent_values = intent_row(gathered.intent.score, ranking, gathered.intent_row)
+    if gathered.intent is not None and gathered.intent_row is not None:
+        intent_values = intent_row(
+            gathered.intent.score,
+            ranking,
+            gathered.intent_row,
+            gathered.features.values,
+            gathered.question_values,
+        )
         intent_confidence = model.intents.probability(intent_values)
         if intent_confidence >= confidence:
             return Scored(ranking, values, intent_values, intent_confidence, gathered.intent.intent)

@@ -34,6 +34,8 @@ BoolArray = npt.NDArray[np.bool_]
 REPOSITORY = Path(__file__).resolve().parents[2]
 DEFAULT_KNOWLEDGE = REPOSITORY / "knowledge"
 ARTICLE_QUESTIONS = REPOSITORY / "tests" / "data" / "article-questions.jsonl"
+# Questions we wrote ourselves, blind to the development sets (tests/data/written/README.md).
+WRITTEN = REPOSITORY / "tests" / "data" / "written"
 CURATED_INTENTS = "intents.yaml"
 WIKIQA_SLICES = 5
 
@@ -139,4 +141,21 @@ def load_development_data(eval_dir: Path) -> list[Question]:
                 shutil.copy(path, folder)
         uncurated = load_knowledge_dir(Path(folder))
     questions += _questions("article-questions-uncurated", "article-questions", uncurated, blind.cases())
+    questions += _written(article, uncurated)
     return questions
+
+
+def _written(article: KnowledgeBase, uncurated: KnowledgeBase) -> list[Question]:
+    """Our own questions: about the article (asked with and without its intents), 24 Wikipedia
+    pages, and two SQuAD articles (in the group of the SQuAD article they are about).
+    """
+    cases = EvalSet("article", None, WRITTEN / "article" / "questions.jsonl").cases()
+    found = list(_questions("written/article", "written/article", article, cases))
+    found += _questions("written/article-uncurated", "written/article", uncurated, cases)
+    for eval_set in find_eval_sets(WRITTEN):
+        if eval_set.knowledge is None:
+            continue  # the article's, asked above
+        squad = eval_set.name.removeprefix("squad-")
+        group = f"squad-dev/{squad}" if squad != eval_set.name else f"written/{eval_set.name}"
+        found += _run(eval_set, eval_set.knowledge, f"written/{eval_set.name}", group)
+    return found

@@ -30,11 +30,13 @@ from bot.core.evaluation import EvalReport, Judged
 from bot.core.model import MODEL_FORMAT, MODEL_PATH, LinearModel, feature_fingerprint, parse_model
 from bot.core.pipeline.answerability import (
     ANSWERABILITY_FEATURES,
+    ANSWERABILITY_SIGNS,
     INTENT_FEATURES,
+    INTENT_SIGNS,
     answerability_row,
     intent_row,
 )
-from bot.core.pipeline.features import CANDIDATE_FEATURES, CandidateFeatures
+from bot.core.pipeline.features import CANDIDATE_FEATURES, CANDIDATE_SIGNS, CandidateFeatures
 from bot.core.pipeline.ranking import Ranking, rank
 from bot.core.service import MINIMUM_CONFIDENCE
 from bot.fitting.dataset import Question, load_development_data
@@ -50,6 +52,11 @@ SET_WEIGHTS: dict[str, float] = {
     "change6-dev": 3.0,
     "article-questions": 1.5,
     "article-questions-uncurated": 1.5,
+    "written/article": 1.5,
+    "written/article-uncurated": 1.5,
+    "written/wiki": 2.0,
+    "written/squad-packet-switching": 1.0,
+    "written/squad-scottish-parliament": 1.0,
 }
 RANKER_L2 = 1e-3
 ANSWERABILITY_L2 = 3e-3
@@ -91,6 +98,7 @@ def _fit_ranker(questions: Sequence[Question]) -> LinearModel:
         [q.right for q in scored],
         [_weight(q) for q in scored],
         RANKER_L2,
+        CANDIDATE_SIGNS,
     )
 
 
@@ -100,7 +108,10 @@ def _rows(ranker: LinearModel, question: Question) -> tuple[Ranking, np.ndarray,
     row = answerability_row(question.question_values, question.candidates, question.paragraphs, ranking)
     if question.intent_row < 0:
         return ranking, row, None
-    return ranking, row, intent_row(question.intent_score, ranking, question.intent_row)
+    values = intent_row(
+        question.intent_score, ranking, question.intent_row, question.candidates, question.question_values
+    )
+    return ranking, row, values
 
 
 class Rankers:
@@ -150,7 +161,12 @@ def fit_models(questions: Sequence[Question], rankers: Rankers | None = None, *l
                 intent_labels.append(question.intent_right)
                 intent_weights.append(_weight(question))
     answerability = fit_logistic(
-        ANSWERABILITY_FEATURES, np.array(rows), np.array(labels), np.array(weights), ANSWERABILITY_L2
+        ANSWERABILITY_FEATURES,
+        np.array(rows),
+        np.array(labels),
+        np.array(weights),
+        ANSWERABILITY_L2,
+        ANSWERABILITY_SIGNS,
     )
     if intent_rows:
         intents = fit_logistic(
@@ -159,6 +175,7 @@ def fit_models(questions: Sequence[Question], rankers: Rankers | None = None, *l
             np.array(intent_labels),
             np.array(intent_weights),
             INTENT_L2,
+            INTENT_SIGNS,
         )
     else:  # no curated intents to learn from: an intent's answer is never preferred
         intents = LinearModel(INTENT_FEATURES, *_neutral(len(INTENT_FEATURES)), NEVER)

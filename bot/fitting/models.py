@@ -30,12 +30,21 @@ def standardise(values: FloatArray) -> tuple[FloatArray, FloatArray]:
     return mean, scale
 
 
+def _bounds(names: tuple[str, ...], signs: dict[str, int]) -> list[tuple[float | None, float | None]]:
+    """L-BFGS-B bounds that keep each weight to its feature's sign (see CANDIDATE_SIGNS)."""
+    return [
+        (0.0, None) if signs.get(n, 0) > 0 else (None, 0.0) if signs.get(n, 0) < 0 else (None, None)
+        for n in names
+    ]
+
+
 def fit_ranker(
     names: tuple[str, ...],
     candidates: Sequence[FloatArray],
     right: Sequence[BoolArray],
     weights: Sequence[float],
     l2: float,
+    signs: dict[str, int] | None = None,
 ) -> LinearModel:
     """A conditional logit over each question's candidates: softmax(x . w) per question.
 
@@ -67,13 +76,23 @@ def fit_ranker(
         return value, gradient
 
     result = minimize(
-        loss, np.zeros(x.shape[1]), jac=True, method="L-BFGS-B", options={"maxiter": MAX_ITERATIONS}
+        loss,
+        np.zeros(x.shape[1]),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=_bounds(names, signs or {}),
+        options={"maxiter": MAX_ITERATIONS},
     )
     return LinearModel(names, mean, scale, result.x, 0.0)
 
 
 def fit_logistic(
-    names: tuple[str, ...], values: FloatArray, labels: BoolArray, weights: FloatArray, l2: float
+    names: tuple[str, ...],
+    values: FloatArray,
+    labels: BoolArray,
+    weights: FloatArray,
+    l2: float,
+    signs: dict[str, int] | None = None,
 ) -> LinearModel:
     """A weighted, L2-penalised logistic regression (the intercept is not penalised)."""
     mean, scale = standardise(values)
@@ -94,6 +113,11 @@ def fit_logistic(
         return value, gradient
 
     result = minimize(
-        loss, np.zeros(x.shape[1]), jac=True, method="L-BFGS-B", options={"maxiter": MAX_ITERATIONS}
+        loss,
+        np.zeros(x.shape[1]),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[*_bounds(names, signs or {}), (None, None)],  # the intercept is free
+        options={"maxiter": MAX_ITERATIONS},
     )
     return LinearModel(names, mean, scale, result.x[:-1], float(result.x[-1]))

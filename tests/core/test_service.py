@@ -293,11 +293,6 @@ def test_what_the_knowledge_cannot_answer_is_declined_with_curated_suggestions(
     assert len(owners) == len(set(owners)), "one suggestion per intent"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="regression: a question whose key word the sources never use (mayor, colour, windows, cars, "
-    "heavy) is answered with an unrelated sentence; the engine before the rebuild (57af136) declined each",
-)
 @pytest.mark.parametrize(
     "question",
     [

@@ -21,13 +21,15 @@ from bot.core.answers import Reason
 from bot.core.index import FloatArray, IntArray, KnowledgeIndex
 from bot.core.mentions import AnswerType
 from bot.core.pipeline.analysis import AnalysedQuestion
-from bot.core.pipeline.features import CANDIDATE_FEATURES
+from bot.core.pipeline.features import CANDIDATE_FEATURES, CANDIDATE_SIGNS
 from bot.core.pipeline.ranking import Ranking
 from bot.core.pipeline.retrieval import Retrieval, numbered_name
 
 __all__ = [
     "ANSWERABILITY_FEATURES",
+    "ANSWERABILITY_SIGNS",
     "INTENT_FEATURES",
+    "INTENT_SIGNS",
     "QUESTION_FEATURES",
     "answerability_row",
     "categorical_decline",
@@ -54,9 +56,11 @@ _MEASURE = CANDIDATE_FEATURES.index("measure_match")
 
 QUESTION_FEATURES: tuple[str, ...] = (
     "unknown_share",
+    "unseen_share",
     "any_unknown",
     "corrected_share",
     "relation_unknown",
+    "counted_unknown",
     "terms",
     *(f"wants_{kind.value}" for kind in _KINDS),
     "definition",
@@ -66,7 +70,6 @@ QUESTION_FEATURES: tuple[str, ...] = (
     "negated",
     "sibling_coverage",
     "rivals",
-    "knowledge_size",
     # What the ranking found.
     "top_probability",
     "score_gap",
@@ -82,7 +85,19 @@ ANSWERABILITY_FEATURES: tuple[str, ...] = QUESTION_FEATURES + tuple(
 )
 # The intent model: how likely a curated intent's answer is right, from how closely the question
 # matches the intent's examples and whether retrieval, on its own, also favours its sentence.
-INTENT_FEATURES: tuple[str, ...] = ("intent_score", "intent_agreement", "intent_first")
+INTENT_FEATURES: tuple[str, ...] = (
+    "intent_score",
+    "intent_agreement",
+    "intent_first",
+    # What the intent's sentence has as a candidate, and what the question asks that no source
+    # says: a close rewording of an example can still ask something the intent does not answer.
+    "intent_focus_coverage",
+    "intent_type_miss",
+    "intent_relation_absent",
+    "unseen_share",
+)
+_TYPE_MISS = CANDIDATE_FEATURES.index("type_miss")
+_RELATION_ABSENT = CANDIDATE_FEATURES.index("relation_absent")
 _Q = {name: i for i, name in enumerate(QUESTION_FEATURES)}
 
 
@@ -107,11 +122,17 @@ def question_features(index: KnowledgeIndex, question: AnalysedQuestion, retriev
         sum(terms.idf[t] * terms.weights[t] for t in unknown) / total if terms.weights else 1.0
     )
     q[_Q["any_unknown"]] = float(bool(unknown))
+    # Words the sources use in no form at all: not as typed, not derived, not as a synonym.
+    reworded = {term for term, _ in (*terms.relatives.values(), *terms.synonyms.values())}
+    unseen = [t for t in unknown if t not in reworded]
+    q[_Q["unseen_share"]] = (
+        sum(terms.idf[t] * terms.weights[t] for t in unseen) / total if terms.weights else 1.0
+    )
     q[_Q["corrected_share"]] = len(terms.corrected) / len(terms.weights) if terms.weights else 0.0
     relation = question.relation
-    q[_Q["relation_unknown"]] = float(
-        relation is not None and not index.knows(relation) and relation not in terms.weights
-    )
+    q[_Q["relation_unknown"]] = float(relation is not None and not _known(index, relation))
+    counted = question.counted
+    q[_Q["counted_unknown"]] = float(counted is not None and not _known(index, counted))
     q[_Q["terms"]] = math.log1p(len(terms.weights))
     if question.answer_type in _KINDS:
         q[_Q[f"wants_{question.answer_type.value}"]] = 1.0
@@ -122,8 +143,12 @@ def question_features(index: KnowledgeIndex, question: AnalysedQuestion, retriev
     q[_Q["negated"]] = float(question.negated)
     q[_Q["sibling_coverage"]] = retrieval.sibling_coverage
     q[_Q["rivals"]] = math.log1p(retrieval.rivals)
-    q[_Q["knowledge_size"]] = math.log1p(len(index.sentences))
     return q
+
+
+def _known(index: KnowledgeIndex, term: str) -> bool:
+    """Whether the sources use ``term`` in some form: as is, derived, or as a synonym."""
+    return index.knows(term) or bool(index.synonyms(term))
 
 
 def answerability_row(
@@ -152,11 +177,49 @@ def answerability_row(
     return values
 
 
-def intent_row(score: float, ranking: Ranking, row: int | None) -> FloatArray:
+def intent_row(
+    score: float, ranking: Ranking, row: int, candidates: FloatArray, question_values: FloatArray
+) -> FloatArray:
     """One row of :data:`INTENT_FEATURES` for the best intent, whose sentence is candidate ``row``."""
-    agreement = float(ranking.probabilities[row]) if row is not None else 0.0
-    first = row is not None and row == ranking.best
-    return np.array([score, agreement, float(first)], dtype=np.float64)
+    sentence = candidates[row]
+    return np.array(
+        [
+            score,
+            float(ranking.probabilities[row]),
+            float(row == ranking.best),
+            sentence[_FOCUS],
+            sentence[_TYPE_MISS],
+            sentence[_RELATION_ABSENT],
+            question_values[_Q["unseen_share"]],
+        ],
+        dtype=np.float64,
+    )
+
+
+# What each feature can only say, from what it means: that the answer is missing (it may only
+# lower the confidence) or that it is there (it may only raise it). The fit keeps the weights
+# to these signs, so that no quirk of the development data can turn evidence around.
+ANSWERABILITY_SIGNS: dict[str, int] = {
+    **dict.fromkeys(
+        ("unseen_share", "relation_unknown", "counted_unknown", "sibling_coverage", "rivals"), -1
+    ),
+    **dict.fromkeys((f"top.{name}" for name, sign in CANDIDATE_SIGNS.items() if sign < 0), -1),
+    **dict.fromkeys(
+        (
+            "top_probability",
+            "few_type_match",
+            "few_measure_match",
+            "few_relation_present",
+            "few_focus_coverage",
+        ),
+        1,
+    ),
+    **dict.fromkeys((f"top.{name}" for name, sign in CANDIDATE_SIGNS.items() if sign > 0), 1),
+}
+INTENT_SIGNS: dict[str, int] = {
+    **dict.fromkeys(("intent_score", "intent_agreement", "intent_first", "intent_focus_coverage"), 1),
+    **dict.fromkeys(("intent_type_miss", "intent_relation_absent", "unseen_share"), -1),
+}
 
 
 # Which reason a decline gives, by the feature that pulled the confidence down the most.
@@ -165,6 +228,8 @@ _REASONS: dict[str, Reason] = {
     "any_unknown": Reason.UNKNOWN_TERMS,
     "corrected_share": Reason.UNKNOWN_TERMS,
     "relation_unknown": Reason.UNKNOWN_TERMS,
+    "counted_unknown": Reason.UNKNOWN_TERMS,
+    "unseen_share": Reason.UNKNOWN_TERMS,
     "sibling_coverage": Reason.OTHER_SUBJECT,
     "few_type_match": Reason.MISSING_ANSWER_TYPE,
     "few_measure_match": Reason.MISSING_ANSWER_TYPE,

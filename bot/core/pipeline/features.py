@@ -31,7 +31,7 @@ from bot.core.pipeline.analysis import AnalysedQuestion
 from bot.core.pipeline.retrieval import Retrieval
 from bot.core.text import fold, stem
 
-__all__ = ["CANDIDATE_FEATURES", "CandidateFeatures", "candidate_features"]
+__all__ = ["CANDIDATE_FEATURES", "CANDIDATE_SIGNS", "CandidateFeatures", "candidate_features"]
 
 FeatureMatrix = npt.NDArray[np.float64]
 
@@ -104,6 +104,45 @@ CANDIDATE_FEATURES: tuple[str, ...] = (
     "counted_present",
 )
 _COLUMN = {name: i for i, name in enumerate(CANDIDATE_FEATURES)}
+# What a feature can only say about a candidate: that it does not answer (-1: the ranking model
+# may only weigh it down) or that it does (+1). The fit keeps the weights to these signs.
+CANDIDATE_SIGNS: dict[str, int] = {
+    **dict.fromkeys(
+        (
+            "type_miss",
+            "measure_miss",
+            "names_missing",
+            "names_missing_context",
+            "numbers_missing",
+            "negation_mismatch",
+            "antonym_conflict",
+            "modifier_missing",
+            "relation_absent",
+            "focus_missing_idf",
+            "missing_nearby",
+            "one_missing",
+            "split_phrases",
+        ),
+        -1,
+    ),
+    **dict.fromkeys(
+        (
+            "coverage",
+            "relative_coverage",
+            "synonym_coverage",
+            "focus_coverage",
+            "relation_present",
+            "measure_match",
+            "counted_present",
+            "defines_subject",
+            "defines_asked",
+            "lead_definition",
+            "anaphora_resolved",
+            *(f"{kind.value}_match" for kind in _TYPED),
+        ),
+        1,
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +259,7 @@ def candidate_features(
     sentences = index.sentences
 
     focus_by_doc: dict[int, tuple[dict[str, float], float]] = {}
-    rows = np.zeros((len(retrieval.sentences), len(CANDIDATE_FEATURES)), dtype=np.float64)
+    rows: list[list[float]] = []
     for i, position in enumerate(retrieval.sentences.tolist()):
         indexed = sentences[position]
         present = set(indexed.terms)
@@ -261,89 +300,89 @@ def candidate_features(
         focus, focus_total = focus_by_doc[indexed.doc]
         focus_missing = [t for t in focus if t not in present and t not in related and t not in synonymous]
         kinds = sentence_answer_types(indexed.mentions, asked_words)
-        row = rows[i]
-        row[_COLUMN["bm25_sentence"]] = retrieval.sentence_scores[i] / total
-        row[_COLUMN["bm25_paragraph"]] = retrieval.paragraph_scores[i] / total
-        row[_COLUMN["bm25_title"]] = retrieval.title_scores[i] / total
-        row[_COLUMN["retrieval_rank"]] = math.log1p(i)
-        row[_COLUMN["retrieval_ratio"]] = max(0.0, float(retrieval.blended[i])) / top_blended
-        row[_COLUMN["coverage"]] = covered / total
-        row[_COLUMN["relative_coverage"]] = relative / total
-        row[_COLUMN["synonym_coverage"]] = synonym / total
-        row[_COLUMN["title_context_coverage"]] = (covered + titled) / total
-        row[_COLUMN["inherited_coverage"]] = (covered + titled + inherited) / total
-        row[_COLUMN["window_coverage"]] = (covered + windowed) / total
-        row[_COLUMN["paragraph_coverage"]] = (covered + in_paragraph) / total
-        row[_COLUMN["exact_overlap"]] = (
+        row: dict[str, float] = {}
+        row["bm25_sentence"] = float(retrieval.sentence_scores[i]) / total
+        row["bm25_paragraph"] = float(retrieval.paragraph_scores[i]) / total
+        row["bm25_title"] = float(retrieval.title_scores[i]) / total
+        row["retrieval_rank"] = math.log1p(i)
+        row["retrieval_ratio"] = max(0.0, float(retrieval.blended[i])) / top_blended
+        row["coverage"] = covered / total
+        row["relative_coverage"] = relative / total
+        row["synonym_coverage"] = synonym / total
+        row["title_context_coverage"] = (covered + titled) / total
+        row["inherited_coverage"] = (covered + titled + inherited) / total
+        row["window_coverage"] = (covered + windowed) / total
+        row["paragraph_coverage"] = (covered + in_paragraph) / total
+        row["exact_overlap"] = (
             sum(w for t, w in surface.items() if t in said) / surface_total if surface_total else 0.0
         )
-        row[_COLUMN["split_phrases"]] = _split_phrases(indexed.terms, ordered_pairs)
-        row[_COLUMN["bigrams"]] = (
+        row["split_phrases"] = _split_phrases(indexed.terms, ordered_pairs)
+        row["bigrams"] = (
             len(question_bigrams & set(pairwise(indexed.terms))) / len(question_bigrams)
             if question_bigrams
             else 0.0
         )
-        row[_COLUMN["proximity"]] = _proximity(indexed.terms, weight)
-        row[_COLUMN["novelty"]] = len(present - weight.keys() - title) / len(present) if present else 0.0
-        row[_COLUMN["length"]] = math.log1p(len(indexed.tokens))
+        row["proximity"] = _proximity(indexed.terms, weight)
+        row["novelty"] = len(present - weight.keys() - title) / len(present) if present else 0.0
+        row["length"] = math.log1p(len(indexed.tokens))
         if names:
             context = [t for t in names if t in present or t in title or (indexed.anaphoric and t in before)]
-            row[_COLUMN["names_missing"]] = 1.0 - sum(names[t] for t in context) / names_total
+            row["names_missing"] = 1.0 - sum(names[t] for t in context) / names_total
             nearby = [t for t in names if t in paragraph or t in title]
-            row[_COLUMN["names_missing_context"]] = 1.0 - sum(names[t] for t in nearby) / names_total
-        row[_COLUMN["focus_coverage"]] = (
+            row["names_missing_context"] = 1.0 - sum(names[t] for t in nearby) / names_total
+        row["focus_coverage"] = (
             1.0 - sum(focus[t] for t in focus_missing) / focus_total if focus_total else 1.0
         )
-        row[_COLUMN["focus_missing_idf"]] = (
+        row["focus_missing_idf"] = (
             max(terms.idf[t] for t in focus_missing) / index.unseen_idf if focus_missing else 0.0
         )
-        row[_COLUMN["missing_nearby"]] = (
+        row["missing_nearby"] = (
             sum(focus[t] for t in focus_missing if t in paragraph) / focus_total if focus_total else 0.0
         )
-        row[_COLUMN["one_missing"]] = float(len(focus_missing) == 1 and len(focus) > 2)
-        row[_COLUMN["order_agreement"]] = _order_agreement(ordered_terms, indexed.terms)
+        row["one_missing"] = float(len(focus_missing) == 1 and len(focus) > 2)
+        row["order_agreement"] = _order_agreement(ordered_terms, indexed.terms)
         if modifiers:
-            row[_COLUMN["modifier_missing"]] = float(not modifiers <= said)
+            row["modifier_missing"] = float(not modifiers <= said)
         if opposites:
-            row[_COLUMN["antonym_conflict"]] = float(any(stem(t) in opposites for t in said))
+            row["antonym_conflict"] = float(any(stem(t) in opposites for t in said))
         relation = question.relation
         if relation is not None:
             has_relation = relation in present or relation in related or relation in synonymous
-            row[_COLUMN["relation_present"]] = float(has_relation)
-            row[_COLUMN["relation_absent"]] = float(not has_relation)
+            row["relation_present"] = float(has_relation)
+            row["relation_absent"] = float(not has_relation)
         if numbers:
             earlier = sentences[position - 1].tokens if before else ()
-            row[_COLUMN["numbers_missing"]] = sum(t not in said and t not in earlier for t in numbers) / len(
-                numbers
-            )
-        row[_COLUMN["negation_mismatch"]] = float(
+            row["numbers_missing"] = sum(t not in said and t not in earlier for t in numbers) / len(numbers)
+        row["negation_mismatch"] = float(
             question.negated != any(t in NEGATION_TOKENS for t in indexed.tokens)
         )
-        row[_COLUMN["lead"]] = float(indexed.lead)
+        row["lead"] = float(indexed.lead)
         if question.defined:
-            row[_COLUMN["lead_definition"]] = float(indexed.lead)
-            row[_COLUMN["defines_subject"]] = float(
+            row["lead_definition"] = float(indexed.lead)
+            row["defines_subject"] = float(
                 _defines(indexed.sentence.text, indexed.tokens, question.defined, title)
             )
         if indexed.defines and not indexed.defines.isdisjoint(weight):
-            row[_COLUMN["defines_asked"]] = 1.0
-        row[_COLUMN["anaphoric"]] = float(indexed.anaphoric)
+            row["defines_asked"] = 1.0
+        row["anaphoric"] = float(indexed.anaphoric)
         if indexed.anaphoric:
-            row[_COLUMN["anaphora_resolved"]] = inherited / total
+            row["anaphora_resolved"] = inherited / total
         if typed:
             if wanted in kinds:
-                row[_COLUMN[f"{wanted.value}_match"]] = 1.0
+                row[f"{wanted.value}_match"] = 1.0
             else:
-                row[_COLUMN["type_miss"]] = 1.0
+                row["type_miss"] = 1.0
         if measures:
             found = any(m.search(indexed.sentence.text) for m in measures)
-            row[_COLUMN["measure_match"]] = float(found)
-            row[_COLUMN["measure_miss"]] = float(not found)
+            row["measure_match"] = float(found)
+            row["measure_miss"] = float(not found)
         if question.counted is not None:
-            row[_COLUMN["counted_present"]] = float(
+            row["counted_present"] = float(
                 question.counted in present or any(relative_of.get(t) == question.counted for t in present)
             )
-    if len(rows):
-        coverage = rows[:, _COLUMN["coverage"]]
-        rows[:, _COLUMN["coverage_gap"]] = coverage - coverage.max()
-    return CandidateFeatures(CANDIDATE_FEATURES, rows)
+        rows.append([row.get(name, 0.0) for name in CANDIDATE_FEATURES])
+    values = np.array(rows, dtype=np.float64).reshape(len(rows), len(CANDIDATE_FEATURES))
+    if len(values):
+        coverage = values[:, _COLUMN["coverage"]]
+        values[:, _COLUMN["coverage_gap"]] = coverage - coverage.max()
+    return CandidateFeatures(CANDIDATE_FEATURES, values)

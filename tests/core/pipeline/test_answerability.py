@@ -9,6 +9,7 @@ from bot.core.model import LinearModel
 from bot.core.pipeline.analysis import analyse_question
 from bot.core.pipeline.answerability import (
     ANSWERABILITY_FEATURES,
+    INTENT_FEATURES,
     QUESTION_FEATURES,
     answerability_row,
     categorical_decline,
@@ -143,11 +144,25 @@ def test_the_first_few_candidates_between_them(index: KnowledgeIndex) -> None:
     assert named["few_type_match"] == float(date_match[few].max())
 
 
-def test_intent_row_says_whether_retrieval_agrees() -> None:
+def test_intent_row_says_whether_retrieval_agrees_and_what_the_intents_sentence_lacks() -> None:
     ranking = Ranking(np.array([1, 0, 2]), np.array([0.0, 1.0, -1.0]), np.array([0.3, 0.6, 0.1]))
-    assert intent_row(0.8, ranking, 1).tolist() == [0.8, 0.6, 1.0]
-    assert intent_row(0.8, ranking, 2).tolist() == [0.8, 0.1, 0.0]
-    assert intent_row(0.8, ranking, None).tolist() == [0.8, 0.0, 0.0]
+    candidates = np.zeros((3, len(CANDIDATE_FEATURES)))
+    candidates[2, CANDIDATE_FEATURES.index("type_miss")] = 1.0
+    candidates[1, CANDIDATE_FEATURES.index("focus_coverage")] = 0.75
+    question = np.zeros(len(QUESTION_FEATURES))
+    question[QUESTION_FEATURES.index("unseen_share")] = 0.4
+    first = dict(
+        zip(INTENT_FEATURES, intent_row(0.8, ranking, 1, candidates, question).tolist(), strict=True)
+    )
+    assert first["intent_score"] == 0.8
+    assert first["intent_agreement"] == 0.6 and first["intent_first"] == 1.0
+    assert first["intent_focus_coverage"] == 0.75 and first["intent_type_miss"] == 0.0
+    assert first["unseen_share"] == 0.4
+    third = dict(
+        zip(INTENT_FEATURES, intent_row(0.8, ranking, 2, candidates, question).tolist(), strict=True)
+    )
+    assert third["intent_agreement"] == 0.1 and third["intent_first"] == 0.0
+    assert third["intent_type_miss"] == 1.0
 
 
 @pytest.mark.parametrize(
