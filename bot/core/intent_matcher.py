@@ -54,7 +54,9 @@ SUBJECT_SWAP_FACTOR = 0.6
 # A word no document and no example uses ("quarterbacks") is most likely a different question;
 # but readers reword ("any chance of"), so it lowers the score rather than ruling the intent out.
 UNSEEN_WORD_FACTOR = 0.75
-SCORED_EXAMPLES = 25  # examples scored in full per question: those sharing most weight with it
+SCORED_EXAMPLES = 15  # examples scored in full per question: those sharing most weight with it
+# Fewer examples than this share a word with the question: also score the closest by spelling.
+FUZZY_FALLBACK = 3
 SUGGESTION_POOL = 100  # fuzzy candidates from which decline suggestions are picked
 
 
@@ -195,8 +197,9 @@ class IntentMatcher:
             for position in self._by_term.get(term, ()):
                 shared[position] += weight
         positions = set(sorted(shared, key=lambda p: (-shared[p], p))[:SCORED_EXAMPLES])
-        # Chit-chat and very short questions may share no content word with their example.
-        positions.update(p for _, _, p in process.extract(key, self._keys, scorer=fuzz.ratio, limit=3))
+        if len(positions) < FUZZY_FALLBACK:
+            # Chit-chat and very short questions may share no content word with their example.
+            positions.update(p for _, _, p in process.extract(key, self._keys, scorer=fuzz.ratio, limit=3))
         best: dict[str, IntentMatch] = {}
         for position in sorted(positions):
             example = self._examples[position]

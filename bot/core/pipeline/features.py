@@ -40,10 +40,12 @@ DEFINITION_REACH = 20
 _WORD = re.compile(r"[\w'’-]+")
 # Two question words next to each other are "split" in a sentence holding both this far apart.
 SPLIT_DISTANCE = 3
+# Each listed word's stem, and the words written opposite it: checking a sentence's tokens against
+# the listed words is far cheaper than stemming every token of every candidate.
 _OPPOSITES: dict[str, set[str]] = {}
 for _a, _b in ANTONYM_PAIRS:
-    _OPPOSITES.setdefault(stem(_a), set()).add(stem(_b))
-    _OPPOSITES.setdefault(stem(_b), set()).add(stem(_a))
+    _OPPOSITES.setdefault(stem(_a), set()).add(_b)
+    _OPPOSITES.setdefault(stem(_b), set()).add(_a)
 _TYPED = (
     AnswerType.DATE,
     AnswerType.NUMBER,
@@ -104,6 +106,7 @@ CANDIDATE_FEATURES: tuple[str, ...] = (
     "counted_present",
 )
 _COLUMN = {name: i for i, name in enumerate(CANDIDATE_FEATURES)}
+_ZEROS = (0.0,) * len(CANDIDATE_FEATURES)
 # What a feature can only say about a candidate: that it does not answer (-1: the ranking model
 # may only weigh it down) or that it does (+1). The fit keeps the weights to these signs.
 CANDIDATE_SIGNS: dict[str, int] = {
@@ -157,21 +160,31 @@ class CandidateFeatures:
         return dict(zip(self.names, self.values[candidate].tolist(), strict=True))
 
 
-def _proximity(sentence_terms: tuple[str, ...], wanted: dict[str, float]) -> float:
+def _positions(sentence_terms: tuple[str, ...], wanted: dict[str, float]) -> dict[str, list[int]]:
+    """Where each question term stands in the sentence (terms it does not hold are absent)."""
+    where: dict[str, list[int]] = {}
+    for i, term in enumerate(sentence_terms):
+        if term in wanted:
+            where.setdefault(term, []).append(i)
+    return where
+
+
+def _proximity(where: dict[str, list[int]], length: int) -> float:
     """How tightly the matched question terms cluster: 1 when adjacent, towards 0 when spread out."""
-    positions = [i for i, term in enumerate(sentence_terms) if term in wanted]
-    distinct = len({sentence_terms[i] for i in positions})
+    distinct = len(where)
     if distinct < 2:
         return 0.0
-    best = len(sentence_terms)
+    positions = sorted(p for places in where.values() for p in places)
+    terms_at = {p: term for term, places in where.items() for p in places}
+    best = length
     # Shortest span of positions holding every distinct matched term (two-pointer sweep).
     counts: dict[str, int] = {}
     left = 0
     for position in positions:
-        counts[sentence_terms[position]] = counts.get(sentence_terms[position], 0) + 1
+        counts[terms_at[position]] = counts.get(terms_at[position], 0) + 1
         while len(counts) == distinct:
             best = min(best, position - positions[left] + 1)
-            term = sentence_terms[positions[left]]
+            term = terms_at[positions[left]]
             counts[term] -= 1
             if not counts[term]:
                 del counts[term]
@@ -179,15 +192,12 @@ def _proximity(sentence_terms: tuple[str, ...], wanted: dict[str, float]) -> flo
     return distinct / best
 
 
-def _order_agreement(question_terms: tuple[str, ...], sentence_terms: tuple[str, ...]) -> float:
+def _order_agreement(question_terms: tuple[str, ...], where: dict[str, list[int]]) -> float:
     """Share of pairs of matched words in the same order in the sentence as in the question.
 
     A reversed order is how "Who did X swear fealty to?" differs from "Y swore fealty to X".
     """
-    first: dict[str, int] = {}
-    for i, term in enumerate(sentence_terms):
-        first.setdefault(term, i)
-    places = [first[t] for t in question_terms if t in first]
+    places = [where[t][0] for t in question_terms if t in where]
     pairs = len(places) * (len(places) - 1) // 2
     if not pairs:
         return 1.0
@@ -195,13 +205,10 @@ def _order_agreement(question_terms: tuple[str, ...], sentence_terms: tuple[str,
     return kept / pairs
 
 
-def _split_phrases(sentence_terms: tuple[str, ...], pairs: list[tuple[str, str]]) -> float:
+def _split_phrases(where: dict[str, list[int]], pairs: list[tuple[str, str]]) -> float:
     """Share of the question's adjacent word pairs that the sentence holds, but apart."""
     if not pairs:
         return 0.0
-    where: dict[str, list[int]] = {}
-    for i, term in enumerate(sentence_terms):
-        where.setdefault(term, []).append(i)
     split = 0
     for a, b in pairs:
         if a in where and b in where:
@@ -245,7 +252,7 @@ def candidate_features(
     question_bigrams = set(pairwise(weight))
     ordered_pairs = list(pairwise(t for t in question.terms if t in weight))
     asked_stems = {stem(t) for t in question.tokens}
-    opposites = {o for t in asked_stems for o in _OPPOSITES.get(t, ())} - asked_stems
+    opposites = {o for t in asked_stems for o in _OPPOSITES.get(t, ()) if stem(o) not in asked_stems}
     surface = {t: terms.idf.get(stem(t), 0.0) for t in question.tokens if stem(t) in weight}
     surface_total = sum(surface.values())
     modifiers = {t for t in question.tokens if t in RESTRICTIVE_MODIFIERS}
@@ -299,7 +306,7 @@ def candidate_features(
             focus_by_doc[indexed.doc] = focus, sum(focus.values())
         focus, focus_total = focus_by_doc[indexed.doc]
         focus_missing = [t for t in focus if t not in present and t not in related and t not in synonymous]
-        kinds = sentence_answer_types(indexed.mentions, asked_words)
+        where = _positions(indexed.terms, weight)
         row: dict[str, float] = {}
         row["bm25_sentence"] = float(retrieval.sentence_scores[i]) / total
         row["bm25_paragraph"] = float(retrieval.paragraph_scores[i]) / total
@@ -316,13 +323,13 @@ def candidate_features(
         row["exact_overlap"] = (
             sum(w for t, w in surface.items() if t in said) / surface_total if surface_total else 0.0
         )
-        row["split_phrases"] = _split_phrases(indexed.terms, ordered_pairs)
+        row["split_phrases"] = _split_phrases(where, ordered_pairs)
         row["bigrams"] = (
             len(question_bigrams & set(pairwise(indexed.terms))) / len(question_bigrams)
             if question_bigrams
             else 0.0
         )
-        row["proximity"] = _proximity(indexed.terms, weight)
+        row["proximity"] = _proximity(where, len(indexed.terms))
         row["novelty"] = len(present - weight.keys() - title) / len(present) if present else 0.0
         row["length"] = math.log1p(len(indexed.tokens))
         if names:
@@ -340,11 +347,11 @@ def candidate_features(
             sum(focus[t] for t in focus_missing if t in paragraph) / focus_total if focus_total else 0.0
         )
         row["one_missing"] = float(len(focus_missing) == 1 and len(focus) > 2)
-        row["order_agreement"] = _order_agreement(ordered_terms, indexed.terms)
+        row["order_agreement"] = _order_agreement(ordered_terms, where)
         if modifiers:
             row["modifier_missing"] = float(not modifiers <= said)
         if opposites:
-            row["antonym_conflict"] = float(any(stem(t) in opposites for t in said))
+            row["antonym_conflict"] = float(not said.isdisjoint(opposites))
         relation = question.relation
         if relation is not None:
             has_relation = relation in present or relation in related or relation in synonymous
@@ -353,9 +360,7 @@ def candidate_features(
         if numbers:
             earlier = sentences[position - 1].tokens if before else ()
             row["numbers_missing"] = sum(t not in said and t not in earlier for t in numbers) / len(numbers)
-        row["negation_mismatch"] = float(
-            question.negated != any(t in NEGATION_TOKENS for t in indexed.tokens)
-        )
+        row["negation_mismatch"] = float(question.negated != (not said.isdisjoint(NEGATION_TOKENS)))
         row["lead"] = float(indexed.lead)
         if question.defined:
             row["lead_definition"] = float(indexed.lead)
@@ -368,7 +373,7 @@ def candidate_features(
         if indexed.anaphoric:
             row["anaphora_resolved"] = inherited / total
         if typed:
-            if wanted in kinds:
+            if wanted in sentence_answer_types(indexed.mentions, asked_words):
                 row[f"{wanted.value}_match"] = 1.0
             else:
                 row["type_miss"] = 1.0
@@ -380,7 +385,7 @@ def candidate_features(
             row["counted_present"] = float(
                 question.counted in present or any(relative_of.get(t) == question.counted for t in present)
             )
-        rows.append([row.get(name, 0.0) for name in CANDIDATE_FEATURES])
+        rows.append(list(map(row.get, CANDIDATE_FEATURES, _ZEROS)))
     values = np.array(rows, dtype=np.float64).reshape(len(rows), len(CANDIDATE_FEATURES))
     if len(values):
         coverage = values[:, _COLUMN["coverage"]]
