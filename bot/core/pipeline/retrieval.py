@@ -37,6 +37,9 @@ RELATIVE_WEIGHT = 0.4
 SYNONYM_WEIGHT = 0.3
 # A rival scores at least this share of the best retrieval score.
 RIVAL_SHARE = 0.5
+# A sentence scoring under this share of the best is not worth ranking: on the development sets
+# none such holds the answer (the lead sentences and an intent's answer join whatever they score).
+MIN_SHARE = 0.2
 SPELLED_OUT_WEIGHT = 0.3
 
 
@@ -161,7 +164,7 @@ def retrieve(
     rivals = int(np.count_nonzero(blended >= RIVAL_SHARE * best_score)) - 1 if best_score > 0 else 0
     size = min(pool, len(blended))
     top = np.argpartition(-blended, size - 1)[:size]
-    top = top[blended[top] > 0]
+    top = top[blended[top] > max(0.0, MIN_SHARE * best_score)]
     # Best first; ties in document order, so the same question always gets the same candidates.
     top = top[np.lexsort((top, -blended[top]))]
     chosen: list[int] = top.tolist()
