@@ -196,7 +196,11 @@ class IntentMatcher:
         for term, weight in query.weights.items():
             for position in self._by_term.get(term, ()):
                 shared[position] += weight
-        positions = set(sorted(shared, key=lambda p: (-shared[p], p))[:SCORED_EXAMPLES])
+        # Ties are common (every example naming "ILRS" shares its weight): the example the
+        # question covers more of comes first.
+        totals = self._examples
+        ordered = sorted(shared, key=lambda p: (-shared[p], -shared[p] / (totals[p].total or 1.0), p))
+        positions = set(ordered[:SCORED_EXAMPLES])
         if len(positions) < FUZZY_FALLBACK:
             # Chit-chat and very short questions may share no content word with their example.
             positions.update(p for _, _, p in process.extract(key, self._keys, scorer=fuzz.ratio, limit=3))

@@ -14,7 +14,14 @@ from enum import Enum
 from bot.core.english import DATE_PATTERN, MONTHS, NUMBER_PATTERN, REASON_PATTERN
 from bot.core.text import fold
 
-__all__ = ["AnswerType", "Mention", "answer_mentions", "mention_words", "sentence_answer_types"]
+__all__ = [
+    "ANSWER_KINDS",
+    "AnswerType",
+    "Mention",
+    "answer_mentions",
+    "mention_words",
+    "sentence_answer_types",
+]
 
 
 class AnswerType(Enum):
@@ -30,6 +37,8 @@ class AnswerType(Enum):
 
 
 Mention = tuple[AnswerType, frozenset[str]]
+# The kinds a question can ask for (every kind but ANY), in one order for every feature list.
+ANSWER_KINDS: tuple[AnswerType, ...] = tuple(kind for kind in AnswerType if kind is not AnswerType.ANY)
 
 # A capitalised word not opening the sentence (or a quotation) is a name.
 _CAPITALISED = re.compile(r"(?<!^)(?<![.!?:\"“(]\s)\b[A-Z][a-zA-Z\u00C0-\u024F'’-]*")

@@ -6,7 +6,7 @@ features, from a fixed starting point: the same data always gives the same model
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +36,21 @@ def _bounds(names: tuple[str, ...], signs: dict[str, int]) -> list[tuple[float |
         (0.0, None) if signs.get(n, 0) > 0 else (None, 0.0) if signs.get(n, 0) < 0 else (None, None)
         for n in names
     ]
+
+
+def _minimise(
+    loss: Callable[[FloatArray], tuple[float, FloatArray]], bounds: list[tuple[float | None, float | None]]
+) -> FloatArray:
+    """The weights minimising ``loss`` (value and gradient) within ``bounds``, from all zeros."""
+    result = minimize(
+        loss,
+        np.zeros(len(bounds)),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"maxiter": MAX_ITERATIONS},
+    )
+    return np.asarray(result.x, dtype=np.float64)
 
 
 def fit_ranker(
@@ -75,15 +90,7 @@ def fit_ranker(
         gradient = x.T @ ((p - r) * w_question[question_of]) + l2 * w
         return value, gradient
 
-    result = minimize(
-        loss,
-        np.zeros(x.shape[1]),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=_bounds(names, signs or {}),
-        options={"maxiter": MAX_ITERATIONS},
-    )
-    return LinearModel(names, mean, scale, result.x, 0.0)
+    return LinearModel(names, mean, scale, _minimise(loss, _bounds(names, signs or {})), 0.0)
 
 
 def fit_logistic(
@@ -112,12 +119,5 @@ def fit_logistic(
         gradient = x.T @ (w_row * (p - y)) + l2 * penalty * w
         return value, gradient
 
-    result = minimize(
-        loss,
-        np.zeros(x.shape[1]),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[*_bounds(names, signs or {}), (None, None)],  # the intercept is free
-        options={"maxiter": MAX_ITERATIONS},
-    )
-    return LinearModel(names, mean, scale, result.x[:-1], float(result.x[-1]))
+    fitted = _minimise(loss, [*_bounds(names, signs or {}), (None, None)])  # the intercept is free
+    return LinearModel(names, mean, scale, fitted[:-1], float(fitted[-1]))

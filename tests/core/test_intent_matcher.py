@@ -6,8 +6,10 @@ from bot.core.documents import parse_document
 from bot.core.index import KnowledgeIndex
 from bot.core.intent_matcher import CHITCHAT_SCORE, IntentMatch, IntentMatcher, chitchat_match
 from bot.core.intents import parse_intent_file, resolve_intents
+from bot.core.knowledge import build_knowledge
 from bot.core.pipeline.analysis import analyse_question
 from bot.core.pipeline.retrieval import query_terms
+from bot.core.service import QAService
 
 DOC = parse_document(
     "---\ntitle: Notes\n---\n\n"
@@ -156,3 +158,40 @@ def test_an_empty_matcher_matches_nothing(index: KnowledgeIndex) -> None:
     analysed = analyse_question("hello")
     assert empty.ranked(analysed, query_terms(index, analysed)) == []
     assert empty.suggestions("hello") == []
+
+
+@pytest.fixture(scope="module")
+def service() -> QAService:
+    pairs = [(intent, "intents.yaml") for intent in parse_intent_file(INTENTS, "intents.yaml")]
+    return QAService(build_knowledge([DOC], pairs))
+
+
+def answering_intent(service: QAService, question: str) -> str | None:
+    """The intent whose answer the engine gives: the matcher ranks, the fitted intent model decides."""
+    return service.ask(question).intent
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("When did Chang'e-6 launch?", "launch"),
+        ("when did change 6 launch", "launch"),
+        ("WHEN DID CHANG’E-6 LAUNCH", "launch"),
+        ("Who tracked Chang’e 6?", "tracking"),
+        ("hello", "hello"),
+        ("Hi there!", "hello"),
+        # Rewordings: other word forms and word order, not just a near-copy of an example.
+        ("Is ESA joining the ILRS?", "esa-ilrs"),
+        ("ILRS: will ESA join it?", "esa-ilrs"),
+        ("Is Turkey joining the ILRS?", "turkey"),
+        # Guards against what word overlap gets wrong.
+        ("When did Chang'e-5 launch?", None),  # another mission is another question
+        ("When didn't Chang'e-6 launch?", None),  # negation flips the question
+        ("Where did Chang'e-6 launch?", None),  # a place is asked, the intent gives a date
+        ("Who tracked Chang'e-6 quarterbacks?", None),  # a word the knowledge has never seen
+        ("hell", None),  # chit-chat needs a closer match than cited intents
+        ("completely unrelated words here", None),
+    ],
+)
+def test_the_intent_answering_or_none(service: QAService, question: str, intent: str | None) -> None:
+    assert answering_intent(service, question) == intent

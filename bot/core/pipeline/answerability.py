@@ -19,7 +19,7 @@ import numpy as np
 
 from bot.core.answers import Reason
 from bot.core.index import FloatArray, IntArray, KnowledgeIndex
-from bot.core.mentions import AnswerType
+from bot.core.mentions import ANSWER_KINDS, AnswerType
 from bot.core.pipeline.analysis import AnalysedQuestion
 from bot.core.pipeline.features import CANDIDATE_FEATURES, CANDIDATE_SIGNS
 from bot.core.pipeline.ranking import Ranking
@@ -41,15 +41,7 @@ __all__ = [
 # The first few candidates between them: a question is answerable when one of them holds what
 # is asked, even if the first does not say it best.
 TOP_FEW = 3
-_KINDS = (
-    AnswerType.DATE,
-    AnswerType.NUMBER,
-    AnswerType.PERSON,
-    AnswerType.PLACE,
-    AnswerType.NAME,
-    AnswerType.REASON,
-)
-_TYPE_MATCHES = [CANDIDATE_FEATURES.index(f"{kind.value}_match") for kind in _KINDS]
+_TYPE_MATCHES = [CANDIDATE_FEATURES.index(f"{kind.value}_match") for kind in ANSWER_KINDS]
 _FOCUS = CANDIDATE_FEATURES.index("focus_coverage")
 _RELATION = CANDIDATE_FEATURES.index("relation_present")
 _MEASURE = CANDIDATE_FEATURES.index("measure_match")
@@ -62,7 +54,7 @@ QUESTION_FEATURES: tuple[str, ...] = (
     "relation_unknown",
     "counted_unknown",
     "terms",
-    *(f"wants_{kind.value}" for kind in _KINDS),
+    *(f"wants_{kind.value}" for kind in ANSWER_KINDS),
     "definition",
     "yes_no",
     "how_manner",
@@ -134,7 +126,7 @@ def question_features(index: KnowledgeIndex, question: AnalysedQuestion, retriev
     counted = question.counted
     q[_Q["counted_unknown"]] = float(counted is not None and not _known(index, counted))
     q[_Q["terms"]] = math.log1p(len(terms.weights))
-    if question.answer_type in _KINDS:
+    if question.answer_type in ANSWER_KINDS:
         q[_Q[f"wants_{question.answer_type.value}"]] = 1.0
     q[_Q["definition"]] = float(bool(question.defined))
     q[_Q["yes_no"]] = float(question.yes_no)

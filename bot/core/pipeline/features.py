@@ -26,7 +26,7 @@ from bot.core.english import (
     RESTRICTIVE_MODIFIERS,
 )
 from bot.core.index import KnowledgeIndex
-from bot.core.mentions import AnswerType, mention_words, sentence_answer_types
+from bot.core.mentions import ANSWER_KINDS, AnswerType, mention_words, sentence_answer_types
 from bot.core.pipeline.analysis import AnalysedQuestion
 from bot.core.pipeline.retrieval import Retrieval
 from bot.core.text import fold, stem
@@ -46,14 +46,6 @@ _OPPOSITES: dict[str, set[str]] = {}
 for _a, _b in ANTONYM_PAIRS:
     _OPPOSITES.setdefault(stem(_a), set()).add(_b)
     _OPPOSITES.setdefault(stem(_b), set()).add(_a)
-_TYPED = (
-    AnswerType.DATE,
-    AnswerType.NUMBER,
-    AnswerType.PERSON,
-    AnswerType.PLACE,
-    AnswerType.NAME,
-    AnswerType.REASON,
-)
 
 CANDIDATE_FEATURES: tuple[str, ...] = (
     # Retrieval: how the candidate was found.
@@ -99,7 +91,7 @@ CANDIDATE_FEATURES: tuple[str, ...] = (
     "anaphoric",
     "anaphora_resolved",
     # The kind of answer asked for.
-    *(f"{kind.value}_match" for kind in _TYPED),
+    *(f"{kind.value}_match" for kind in ANSWER_KINDS),
     "type_miss",
     "measure_match",
     "measure_miss",
@@ -141,7 +133,7 @@ CANDIDATE_SIGNS: dict[str, int] = {
             "defines_asked",
             "lead_definition",
             "anaphora_resolved",
-            *(f"{kind.value}_match" for kind in _TYPED),
+            *(f"{kind.value}_match" for kind in ANSWER_KINDS),
         ),
         1,
     ),
