@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -32,27 +33,29 @@ def render_text(answer: Answer) -> str:
     """An answer as a person reads it in a terminal."""
     if answer.reply is not None:
         return answer.reply
+    lines: list[str] = []
     if not answer.answered:
-        lines = [DECLINE_TEXT]
+        lines.append(DECLINE_TEXT)
         if answer.suggestions:
             lines.append("Questions I can answer that are close to yours:")
             lines.extend(f"  - {s}" for s in answer.suggestions)
         return "\n".join(lines)
-    lines = []
+    where: str | None = None
     for citation in answer.citations:
+        source = f"{citation.title}, paragraph {citation.paragraph}"
+        if citation.published:
+            source += f" ({citation.published.isoformat()})"
+        if citation.url:
+            source += f"\n  {citation.url}"
+        # Each quote's source follows it; consecutive quotes from one paragraph share one line.
+        if where is not None and source != where:
+            lines.append(f"— {where}")
         lines.append(
             textwrap.fill(f"“{citation.text}”", width=100, initial_indent="> ", subsequent_indent="  ")
         )
-    sources: list[str] = []
-    for citation in answer.citations:
-        where = f"{citation.title}, paragraph {citation.paragraph}"
-        if citation.published:
-            where += f" ({citation.published.isoformat()})"
-        if citation.url:
-            where += f"\n  {citation.url}"
-        if where not in sources:
-            sources.append(where)
-    lines.extend(f"— {s}" for s in sources)
+        where = source
+    if where is not None:
+        lines.append(f"— {where}")
     return "\n".join(lines)
 
 
@@ -215,4 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CitebotError as exc:
         print(f"citebot: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    except BrokenPipeError:
+        # The reader went away (`... | head`): stop quietly, and keep Python from complaining at exit.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return EXIT_OK
     return code

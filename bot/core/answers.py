@@ -7,7 +7,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["Answer", "Citation", "Reason", "Trace"]
+__all__ = ["EXPLAINED_CONTRIBUTIONS", "Answer", "Citation", "Reason", "Trace"]
+
+# Contributions printed by ``ask --explain``: the largest, enough to see what decided without
+# reading every feature (the trace itself keeps them all).
+EXPLAINED_CONTRIBUTIONS = 12
 
 
 class Reason(StrEnum):
@@ -55,8 +59,10 @@ class Citation:
 class Trace:
     """Why an answer came out as it did: the stage that decided and the values it decided on.
 
-    ``features`` are the answerability model's inputs and ``contributions`` how far each moved
-    the confidence (log-odds, largest first); ``candidates`` the first few ranked sentences.
+    ``features`` are the deciding model's inputs and ``contributions`` how far the largest of them
+    moved the confidence (log-odds, largest first) away from an average question of the
+    development data, so a feature at 0 moves it too when most questions have it;
+    ``candidates`` are the first few ranked sentences.
     """
 
     stage: str  # analysis, retrieval, answerability or selection
@@ -70,7 +76,9 @@ class Trace:
         return {
             "stage": self.stage,
             "detail": self.detail,
-            "contributions": {k: round(v, 4) for k, v in self.contributions.items()},
+            "contributions": {
+                k: round(v, 4) for k, v in list(self.contributions.items())[:EXPLAINED_CONTRIBUTIONS]
+            },
             "features": {k: round(v, 4) for k, v in self.features.items()},
             "candidates": list(self.candidates),
         }

@@ -25,6 +25,7 @@ __all__ = [
     "FRAME_WORDS",
     "GENERIC_RELATIONS",
     "HOW_MEASURES",
+    "LOCATIVES",
     "MEASURE_PATTERNS",
     "MONEY_WORDS",
     "MONTHS",
@@ -177,6 +178,12 @@ WHAT_MEASURE: dict[str, tuple[str, ...]] = {
     "speed": ("speed",),
 }
 MONEY_WORDS = frozenset("cost costs spend spent pay paid price worth money budget salary earn earned".split())
+
+# Prepositions that say where: the phrase after one can answer "where".
+LOCATIVES = (
+    "in|at|near|from|into|across|throughout|outside|inside|within|around|between|beneath|under|above|"
+    "along|off|onto|beside|behind"
+)
 
 # Words that mark a cause or a purpose: a sentence with one can answer "why".
 REASON_PATTERN = re.compile(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from bot.core.english import DATE_PATTERN, MONTHS, NUMBER_PATTERN, REASON_PATTERN
+from bot.core.english import DATE_PATTERN, LOCATIVES, MONTHS, NUMBER_PATTERN, REASON_PATTERN
 from bot.core.text import fold
 
 __all__ = [
@@ -44,9 +44,11 @@ ANSWER_KINDS: tuple[AnswerType, ...] = tuple(kind for kind in AnswerType if kind
 _CAPITALISED = re.compile(r"(?<!^)(?<![.!?:\"“(]\s)\b[A-Z][a-zA-Z\u00C0-\u024F'’-]*")
 _QUOTED = re.compile(r"[\"“”][^\"“”]{2,60}[\"“”]")
 # A name after a preposition of place is a place: "in Normandy", "near Kourou".
+# A place is said with a preposition of place and what follows it: "in Normandy", "near the
+# lunar south pole", "at the station". A year or a number after it is a date or an amount.
 _PLACE = re.compile(
-    r"\b(?:in|at|near|from|to|into|across|throughout|outside|inside|within|around|between)\s+(?:the\s+)?"
-    r"([A-Z][a-zA-Z\u00C0-\u024F'’-]*(?:\s+[A-Z][a-zA-Z\u00C0-\u024F'’-]*)*)"
+    rf"\b(?:{LOCATIVES})\s+(?:the\s+|a\s+|an\s+)?"
+    r"((?![0-9])[A-Za-z\u00C0-\u024F][\w'’-]*(?:\s+[A-Za-z\u00C0-\u024F][\w'’-]*){0,3})"
 )
 _DAY_OF_MONTH = re.compile(rf"\b(?:{MONTHS})\s+$", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+")

@@ -52,11 +52,15 @@ SET_WEIGHTS: dict[str, float] = {
     "change6-dev": 3.0,
     "article-questions": 1.5,
     "article-questions-uncurated": 1.5,
-    "written/article": 1.5,
-    "written/article-uncurated": 1.5,
-    "written/wiki": 2.0,
-    "written/squad-packet-switching": 1.0,
-    "written/squad-scottish-parliament": 1.0,
+    # Our own questions ask as readers do and decline what readers ask that sources lack (a
+    # relation or a quantity never mentioned): SQuAD teaches the opposite (its unanswerable
+    # questions reuse the paragraph's words), so these count more. 4 is the weight at which the
+    # cross-validated figures of every set improved; at 7 WikiQA's precision fell.
+    "written/article": 4.0,
+    "written/article-uncurated": 4.0,
+    "written/wiki": 4.0,
+    "written/squad-packet-switching": 4.0,
+    "written/squad-scottish-parliament": 4.0,
 }
 RANKER_L2 = 1e-3
 ANSWERABILITY_L2 = 3e-3

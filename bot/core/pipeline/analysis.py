@@ -35,6 +35,7 @@ __all__ = ["AnalysedQuestion", "analyse_question"]
 # A capitalised word not opening the question is a name the question is about.
 _CAPITALISED = re.compile(r"(?<!^)(?<![.!?:\"“(]\s)\b[A-Z][a-zA-Z\u00C0-\u024F'’-]*")
 _FRAME_TERMS = frozenset(stem(w) for w in FRAME_WORDS)
+_ADDRESSED = re.compile(r"(?<![\w.])@\w+|<[@#][!&]?\d+>")
 _TYPES = {kind.value: kind for kind in AnswerType}
 
 
@@ -82,6 +83,8 @@ def _answer_type(lowered: str) -> AnswerType:
 
 def analyse_question(text: str) -> AnalysedQuestion:
     """Tokenise ``text`` and read what it asks for."""
+    # "@everyone", "@citebot", "<@123>": whom a chat message is addressed to, not what it asks.
+    text = _ADDRESSED.sub(" ", text).strip()
     tokens = tuple(tokenize(text))
     lowered = " ".join(tokens)
     answer_type = _answer_type(lowered)

@@ -193,7 +193,17 @@ def intent_row(
 # to these signs, so that no quirk of the development data can turn evidence around.
 ANSWERABILITY_SIGNS: dict[str, int] = {
     **dict.fromkeys(
-        ("unseen_share", "relation_unknown", "counted_unknown", "sibling_coverage", "rivals"), -1
+        (
+            "unknown_share",
+            "unseen_share",
+            "any_unknown",
+            "corrected_share",
+            "relation_unknown",
+            "counted_unknown",
+            "sibling_coverage",
+            "rivals",
+        ),
+        -1,
     ),
     **dict.fromkeys((f"top.{name}" for name, sign in CANDIDATE_SIGNS.items() if sign < 0), -1),
     **dict.fromkeys(
