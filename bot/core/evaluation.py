@@ -217,7 +217,6 @@ class Judged:
     answered: bool  # answered at all (small talk and categorical declines are final)
     confidence: float
     right: bool  # the first citation answers the question (never for an unanswerable one)
-    right_in_three: bool
     cited: str
 
 
@@ -256,12 +255,6 @@ class EvalReport:
         given = self._given(self.threshold if threshold is None else threshold)
         answered = sum(not j.answerable for j in given)
         return 1 - answered / self.unanswerable if self.unanswerable else 1.0
-
-    @property
-    def acc3(self) -> float:
-        """Share of answerable questions answered with a right sentence among the first three."""
-        given = self._given(self.threshold)
-        return sum(j.right_in_three for j in given) / self.answerable if self.answerable else 0.0
 
     def curve(self, thresholds: Sequence[float] = THRESHOLDS) -> list[tuple[float, float, float, int]]:
         """(threshold, precision, coverage, answers given) at each threshold."""
@@ -308,10 +301,9 @@ def judge(case: EvalCase, answer: Answer) -> Judged:
     cited = [c.text for c in answer.citations]
     answered = answer.answered and (bool(cited) or answer.reply is not None)
     right = case.answerable and answered and bool(cited) and case.is_right(cited[0])
-    in_three = case.answerable and answered and any(case.is_right(c) for c in cited[:3])
     first = cited[0] if cited else answer.reply or ""
     confidence = answer.confidence if answer.reply is None else 1.0
-    return Judged(case.question, case.answerable, answered, confidence, right, in_three, first)
+    return Judged(case.question, case.answerable, answered, confidence, right, first)
 
 
 def evaluate(cases: Iterable[EvalCase], ask: Callable[[str], Answer], threshold: float = 0.0) -> EvalReport:

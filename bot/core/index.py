@@ -25,7 +25,7 @@ from bot.core.documents import Document, Sentence
 from bot.core.english import ALIAS_CUE, DERIVATIONAL_SUFFIXES, NAME_JOINERS, PRONOUNS
 from bot.core.lexicon import synonyms
 from bot.core.mentions import Mention, answer_mentions
-from bot.core.text import content_terms, stem, tokenize
+from bot.core.text import content_terms, tokenize
 
 __all__ = [
     "BM25",
@@ -347,7 +347,3 @@ class KnowledgeIndex:
             self._corrections.clear()
         self._corrections[token] = fixed
         return fixed
-
-    def stem_known(self, token: str) -> bool:
-        """Whether the stem of surface ``token`` is indexed."""
-        return stem(token) in self.sentence_bm25.idf

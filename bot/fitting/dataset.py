@@ -57,11 +57,6 @@ class Question:
     intent_row: int = -1  # the candidate row of its answer; -1 without an intent
     intent_right: bool = False  # whether its answer is right
 
-    @property
-    def final_right(self) -> bool:
-        """Whether a final answer is right: an answerable question is never right when declined."""
-        return self.final is not None and not self.final.answered and not self.answerable
-
 
 def _questions(
     set_name: str, group: str, knowledge: KnowledgeBase, cases: list[EvalCase]

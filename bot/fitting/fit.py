@@ -1,6 +1,7 @@
 """``python -m bot fit``: fit the ranking and answerability models and write ``bot/core/model.json``.
 
-The procedure, deterministic from the development data:
+The procedure, deterministic from the development data (up to the order of floating-point sums:
+two fits agree to 1e-3 in every weight, the tolerance of ``--check``):
 
 1. Run every development question through the answer path up to the models (see
    :mod:`bot.fitting.dataset`) and label each candidate right or wrong.
@@ -196,18 +197,16 @@ def judge(models: FitResult, question: Question) -> Judged:
             answer.answered,
             1.0 if answer.answered else 0.0,
             False,
-            False,
             "",
         )
     ranking, row, intent = _rows(models.ranker, question)
     confidence = models.answerability.probability(row)
-    order = ranking.order.tolist()
-    right, in_three = bool(question.right[order[0]]), bool(question.right[order[:3]].any())
+    right = bool(question.right[ranking.best])
     if intent is not None:
         intent_confidence = models.intents.probability(intent)
         if intent_confidence >= confidence:
-            confidence, right, in_three = intent_confidence, question.intent_right, question.intent_right
-    return Judged(question.text, question.answerable, True, confidence, right, in_three, "")
+            confidence, right = intent_confidence, question.intent_right
+    return Judged(question.text, question.answerable, True, confidence, right, "")
 
 
 def cross_validate(

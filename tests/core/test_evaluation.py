@@ -152,7 +152,7 @@ def test_squad_rule_any_of_several_answers() -> None:
 # Judging answers
 
 
-def test_evaluate_judges_the_first_citation_and_the_first_three() -> None:
+def test_evaluate_judges_the_first_citation() -> None:
     cases = [
         EvalCase(question="first", answerable=True, gold=["Kourou station"]),
         EvalCase(question="third", answerable=True, gold=["ESTRACK"]),
@@ -169,8 +169,8 @@ def test_evaluate_judges_the_first_citation_and_the_first_three() -> None:
     }
     report = evaluate(cases, answers.__getitem__, threshold=0.5)
     by_question = {j.question: j for j in report.judged}
-    assert (by_question["first"].right, by_question["first"].right_in_three) == (True, True)
-    assert (by_question["third"].right, by_question["third"].right_in_three) == (False, True)
+    assert by_question["first"].right
+    assert not by_question["third"].right  # only the first citation counts
     assert by_question["third"].cited == "a"
     assert not by_question["missed"].answered
     assert by_question["missed"].confidence == 0.3
@@ -178,7 +178,6 @@ def test_evaluate_judges_the_first_citation_and_the_first_three() -> None:
     assert (report.answerable, report.unanswerable) == (3, 2)
     assert report.precision() == pytest.approx(1 / 3)
     assert report.coverage() == pytest.approx(1 / 3)
-    assert report.acc3 == pytest.approx(2 / 3)
     assert report.declined() == pytest.approx(1 / 2)
     assert report.misses == [
         ("third", "cited (0.60): a"),
@@ -207,7 +206,7 @@ def test_an_answer_without_citations_is_not_answered() -> None:
 
 
 def judged(question: str, answerable: bool, answered: bool, confidence: float, right: bool) -> Judged:
-    return Judged(question, answerable, answered, confidence, right, right, "")
+    return Judged(question, answerable, answered, confidence, right, "")
 
 
 ROWS = (
@@ -287,7 +286,7 @@ def test_a_certain_answer_falls_in_the_last_bin() -> None:
 def test_an_empty_report() -> None:
     report = evaluate([], declined)
     assert (report.answerable, report.unanswerable) == (0, 0)
-    assert (report.precision(), report.coverage(), report.declined(), report.acc3) == (1.0, 0.0, 1.0, 0.0)
+    assert (report.precision(), report.coverage(), report.declined()) == (1.0, 0.0, 1.0)
     assert report.calibration() == []
     assert report.calibration_error == 0.0
     assert report.misses == []

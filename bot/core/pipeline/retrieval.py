@@ -21,8 +21,9 @@ from bot.core.text import stem
 
 __all__ = ["CANDIDATE_POOL", "QueryTerms", "Retrieval", "numbered_name", "query_terms", "retrieve"]
 
-# Sentences scored by the ranking model. Measured on the development sets: the sentence that
-# answers is among the first 20 retrieved for 97 % of answerable questions.
+# Sentences scored by the ranking model. Measured on the development sets: with the lead
+# sentences, the sentence that answers is among the candidates for 94.8 % of answerable SQuAD
+# questions and 93.3 % of WikiQA ones; a pool of 20 added 0.6 points on SQuAD only.
 CANDIDATE_POOL = 15
 # Documents whose first sentence joins the candidates whatever its own words.
 LEAD_DOCUMENTS = 3
