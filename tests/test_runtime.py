@@ -12,6 +12,7 @@ import pytest
 from bot.core.errors import KnowledgeError, QuestionError
 from bot.core.knowledge import load_knowledge_dir
 from bot.runtime import Citebot, FileDocumentError
+from bot.runtime.question_log import QuestionLog
 from bot.storage import QuestionRecord, UnknownAnswerError
 from tests.storage.knowledge_fixtures import COFFEE, TEA_CHANGED, settings_for, write_knowledge
 
@@ -219,19 +220,69 @@ async def test_questions_are_logged_with_a_pseudonymous_user(citebot: Citebot) -
         await citebot.ask("   ")
 
 
-async def test_answers_still_come_when_the_log_cannot_be_written(
+async def test_a_write_locked_database_delays_no_answer_and_loses_no_question(
     citebot: Citebot, caplog: pytest.LogCaptureFixture
 ) -> None:
     holder = sqlite3.connect(citebot.settings.database_path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another process is writing and does not let go
     try:
-        result = await citebot.ask("Where does green tea come from?", user_id=1)
+        asked = [
+            await citebot.ask("Where does green tea come from?", user_id=n, guild_id=3) for n in range(20)
+        ]
+        # All 20 answered while the lock is still held: none waited for the database.
+        assert all(r.answer.answered for r in asked)
+        assert len({r.answer_id for r in asked}) == 20 and None not in {r.answer_id for r in asked}
+        await asyncio.sleep(1.5)  # the writer is retrying meanwhile
+        health = await citebot.health()
+        assert health.question_log.pending == 20 and "locked" in (health.question_log.last_error or "")
+        assert health.lines()[0] == "degraded"
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    assert result.answer.answered and result.answer_id is None
-    assert "could not log a question" in caplog.text
-    assert (await citebot.ask("Where does green tea come from?", user_id=1)).answer_id is not None
+    assert await citebot.questions.flush(10)
+    assert (await citebot.stats(guild_id=3)).questions == 20
+    ids = sorted(r.answer_id for r in asked if r.answer_id is not None)
+    assert [q.id for q in await citebot.unanswered(limit=100)] == []  # all were answered ...
+    assert ids == [r.answer_id for r in asked]  # ... and their ids rise in the order asked
+    assert "cannot write the question log for now" in caplog.text
+    assert (await citebot.health()).lines() == ["ok"]
+
+
+async def test_a_full_log_queue_drops_the_log_entry_not_the_answer(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_knowledge(tmp_path / "knowledge")
+    app = await Citebot.open(settings_for(tmp_path))
+    app.questions = QuestionLog(app.store, b"key", capacity=3)
+    holder = sqlite3.connect(app.settings.database_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        results = [await app.ask("Where does green tea come from?") for _ in range(6)]
+        await asyncio.sleep(0)
+        assert all(r.answer.answered for r in results)
+        # One batch in the writer's hands, three waiting, the rest dropped.
+        assert [r.answer_id is None for r in results].count(True) == 2
+        assert "the question log is 3 questions behind" in caplog.text
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    status = await app.close()
+    assert (status.written, status.dropped, status.pending) == (4, 2, 0)
+
+
+async def test_closing_waits_for_the_log_then_gives_up_and_says_so(tmp_path: Path) -> None:
+    write_knowledge(tmp_path / "knowledge")
+    app = await Citebot.open(settings_for(tmp_path))
+    holder = sqlite3.connect(app.settings.database_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        for _ in range(3):
+            await app.ask("Where does green tea come from?")
+        status = await app.close(flush_seconds=1.0)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert (status.written, status.dropped, status.unlogged) == (0, 3, 3)
 
 
 async def test_user_key_setting_changes_the_pseudonym(tmp_path: Path) -> None:
@@ -360,3 +411,47 @@ async def test_guild_settings_and_meta_through_the_application(citebot: Citebot)
         await citebot.set_cooldown(5, -1)
     await citebot.set_meta("k", "v")
     assert await citebot.get_meta("k") == "v"
+
+
+async def test_a_deleted_database_file_is_noticed_and_written_back(
+    citebot: Citebot, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = citebot.settings.database_path
+    await citebot.ask("Where does green tea come from?", guild_id=4)
+    assert await citebot.questions.flush(5)
+    for extra in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        extra.unlink(missing_ok=True)
+    await citebot.ask("What is the capital of Peru?", guild_id=4)  # logged after the deletion
+    health = await citebot.health()
+    assert health.lines()[0] == "degraded"
+    assert "was deleted" in (health.database_problem or "") and "nothing was lost" in (
+        health.database_problem or ""
+    )
+    assert "was deleted" in caplog.text
+    assert path.exists()
+    await citebot.ask("Where does green tea come from?", guild_id=4)
+    await citebot.close()
+    raw = sqlite3.connect(path)
+    try:
+        logged = [q for (q,) in raw.execute("SELECT question FROM questions WHERE guild_id = 4 ORDER BY id")]
+    finally:
+        raw.close()
+    assert logged == [
+        "Where does green tea come from?",
+        "What is the capital of Peru?",
+        "Where does green tea come from?",
+    ]
+
+
+async def test_an_empty_database_file_is_reported(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    write_knowledge(tmp_path / "knowledge")
+    settings = settings_for(tmp_path)
+    settings.database_path.parent.mkdir(parents=True)
+    settings.database_path.touch()
+    app = await Citebot.open(settings)
+    try:
+        problem = (await app.health()).database_problem or ""
+        assert "was empty (0 bytes)" in problem and "was empty (0 bytes)" in caplog.text
+        assert (await app.ask("Where does green tea come from?")).answer.answered
+    finally:
+        await app.close()

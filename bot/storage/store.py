@@ -9,8 +9,11 @@ shared connection. Every ``sqlite3`` error leaves as a :class:`StorageError`, ch
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
+import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -39,6 +42,8 @@ __all__ = [
     "StoredIntentFile",
     "StoredKnowledge",
 ]
+
+log = logging.getLogger(__name__)
 
 SourceKind = Literal["file", "admin"]
 TOP_QUESTIONS = 5
@@ -162,14 +167,73 @@ class GuildSettings:
     cooldown_seconds: float
 
 
+@contextmanager
+def _translated(path: Path, action: str) -> Iterator[None]:
+    """Translate sqlite3 errors raised inside the block into StorageError subclasses."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        message = str(exc)
+        lowered = message.lower()
+        if "locked" in lowered or "busy" in lowered:
+            raise DatabaseUnavailableError(
+                f"the database {path} is locked by another process (is another citebot running?)"
+            ) from exc
+        if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
+            raise DatabaseUnavailableError(
+                f"the database {path} is corrupt or not a SQLite database ({message}); "
+                "restore a backup or point DATABASE_PATH elsewhere"
+            ) from exc
+        if "unable to open" in lowered or "readonly" in lowered or "disk i/o" in lowered:
+            raise DatabaseUnavailableError(f"cannot use the database {path}: {message}") from exc
+        raise StorageError(f"database error while {action}: {message}") from exc
+    except ValueError as exc:  # aiosqlite: "no active connection"
+        raise StorageError(f"database error while {action}: {exc}") from exc
+
+
+_INSERT_QUESTION = (
+    "INSERT INTO questions (id, asked_at, guild_id, channel_id, user_hash, question, answered,"
+    " confidence, reason, citations, latency_ms, knowledge_version)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _question_values(record: QuestionRecord) -> tuple[Any, ...]:
+    return (
+        _timestamp(record.asked_at),
+        record.guild_id,
+        record.channel_id,
+        record.user_hash,
+        record.question,
+        int(record.answered),
+        record.confidence,
+        record.reason,
+        json.dumps(record.citations, ensure_ascii=False),
+        record.latency_ms,
+        record.knowledge_version,
+    )
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
 class Store:
     """The SQLite database behind citebot; open with :meth:`open`, always :meth:`close`."""
 
-    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+    def __init__(self, db: aiosqlite.Connection, path: Path, *, timeout: float = 5.0) -> None:
         """Wrap an open connection; use :meth:`open` instead."""
         self._db = db
         self.path = path
+        self._timeout = timeout
         self._lock = asyncio.Lock()
+        self._identity = _file_identity(path)
+        # What went wrong with the file itself (deleted, replaced, found empty); None while it is fine.
+        self.file_problem: str | None = None
         # Seconds to sleep between the statements of a knowledge transaction. Only the crash
         # tests set it, to kill a reload while its transaction is open.
         self.write_pause = 0.0
@@ -187,52 +251,103 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise DatabaseUnavailableError(f"cannot create the folder of the database {path}: {exc}") from exc
+        empty = path.is_file() and path.stat().st_size == 0
+        db = await cls._connect(path, timeout)
+        store = cls(db, path, timeout=timeout)
+        try:
+            await store._migrate()
+        except BaseException:
+            await db.close()
+            raise
+        if empty:
+            # SQLite takes a 0-byte file for a new database; that usually means a lost one.
+            store.file_problem = (
+                f"the database file {path} was empty (0 bytes) at start, so citebot began a new "
+                "database there; if it held data, restore it from a backup"
+            )
+            log.warning("%s", store.file_problem)
+        return store
+
+    @staticmethod
+    async def _connect(path: Path, timeout: float) -> aiosqlite.Connection:
         try:
             db = await aiosqlite.connect(path, isolation_level=None, timeout=timeout)
         except sqlite3.Error as exc:
             raise DatabaseUnavailableError(f"cannot open the database {path}: {exc}") from exc
-        store = cls(db, path)
         try:
-            with store._errors("opening the database"):
+            with _translated(path, "opening the database"):
                 await db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
                 await db.execute("PRAGMA journal_mode = WAL")
                 await db.execute("PRAGMA foreign_keys = ON")
                 # In WAL mode NORMAL is still crash-safe (a commit may be lost, never half-applied)
                 # and spares an fsync per logged question.
                 await db.execute("PRAGMA synchronous = NORMAL")
-                await store._migrate()
         except BaseException:
             await db.close()
             raise
-        return store
+        return db
+
+    async def check_file(self) -> str | None:
+        """Notice the database file being deleted or replaced under the open connection.
+
+        SQLite keeps writing to the open (now nameless) file, and all of it would vanish at exit.
+        A deleted file is written back from the open connection, and the store goes on there; a
+        replaced one is left alone (someone put it there on purpose) and reported. Returns the
+        problem, also kept in :attr:`file_problem`, or None.
+        """
+        identity = _file_identity(self.path)
+        if identity == self._identity:
+            return self.file_problem
+        async with self._lock:
+            identity = _file_identity(self.path)
+            if identity is None:
+                problem = await self._restore()
+            elif identity != self._identity:
+                problem = (
+                    f"the database file {self.path} was replaced by another file while citebot was "
+                    "using it; citebot keeps writing to the file it opened. Restart citebot to use the "
+                    "new file"
+                )
+                self._identity = identity
+            else:
+                return self.file_problem
+            self.file_problem = problem
+        log.warning("%s", problem)
+        return problem
+
+    async def _restore(self) -> str:
+        when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            target = await aiosqlite.connect(self.path, isolation_level=None, timeout=self._timeout)
+            try:
+                await self._db.backup(target)
+            finally:
+                await target.close()
+            fresh = await self._connect(self.path, self._timeout)
+        except (sqlite3.Error, OSError, StorageError) as exc:
+            self._identity = None
+            return (
+                f"the database file {self.path} was deleted at {when} and could not be written back "
+                f"({exc}); what is logged now is lost when citebot stops"
+            )
+        old, self._db = self._db, fresh
+        with contextlib.suppress(sqlite3.Error, ValueError):
+            await old.close()
+        self._identity = _file_identity(self.path)
+        return (
+            f"the database file {self.path} was deleted at {when}; citebot wrote it back from its "
+            "open connection and nothing was lost"
+        )
 
     async def close(self) -> None:
         """Close the connection (idempotent)."""
         with self._errors("closing the database"):
             await self._db.close()
 
-    @contextmanager
-    def _errors(self, action: str) -> Iterator[None]:
+    def _errors(self, action: str) -> contextlib.AbstractContextManager[None]:
         """Translate sqlite3 errors raised inside the block into StorageError subclasses."""
-        try:
-            yield
-        except sqlite3.Error as exc:
-            message = str(exc)
-            lowered = message.lower()
-            if "locked" in lowered or "busy" in lowered:
-                raise DatabaseUnavailableError(
-                    f"the database {self.path} is locked by another process (is another citebot running?)"
-                ) from exc
-            if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
-                raise DatabaseUnavailableError(
-                    f"the database {self.path} is corrupt or not a SQLite database ({message}); "
-                    "restore a backup or point DATABASE_PATH elsewhere"
-                ) from exc
-            if "unable to open" in lowered or "readonly" in lowered or "disk i/o" in lowered:
-                raise DatabaseUnavailableError(f"cannot use the database {self.path}: {message}") from exc
-            raise StorageError(f"database error while {action}: {message}") from exc
-        except ValueError as exc:  # aiosqlite: "no active connection"
-            raise StorageError(f"database error while {action}: {exc}") from exc
+        return _translated(self.path, action)
 
     @asynccontextmanager
     async def _locked(self, action: str) -> AsyncIterator[None]:
@@ -387,27 +502,17 @@ class Store:
     async def log_question(self, record: QuestionRecord) -> int:
         """Append ``record`` to the question log; returns its id."""
         async with self._locked("logging a question"):
-            row = await self._db.execute_insert(
-                "INSERT INTO questions (asked_at, guild_id, channel_id, user_hash, question, answered,"
-                " confidence, reason, citations, latency_ms, knowledge_version)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    _timestamp(record.asked_at),
-                    record.guild_id,
-                    record.channel_id,
-                    record.user_hash,
-                    record.question,
-                    int(record.answered),
-                    record.confidence,
-                    record.reason,
-                    json.dumps(record.citations, ensure_ascii=False),
-                    record.latency_ms,
-                    record.knowledge_version,
-                ),
-            )
+            row = await self._db.execute_insert(_INSERT_QUESTION, (None, *_question_values(record)))
         if row is None:  # pragma: no cover - SQLite always has a last row id after an insert
             raise StorageError("the question log did not return the new row's id")
         return int(row[0])
+
+    async def log_questions(self, records: Sequence[tuple[int, QuestionRecord]]) -> None:
+        """Append (id, record) pairs to the question log in one transaction: all or none."""
+        async with self._locked("logging questions"), self._transaction():
+            await self._db.executemany(
+                _INSERT_QUESTION, [(question_id, *_question_values(r)) for question_id, r in records]
+            )
 
     async def unanswered(
         self, *, limit: int, offset: int = 0, guild_id: int | None = None

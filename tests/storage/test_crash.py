@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.core.knowledge import build_knowledge, load_knowledge_dir
-from bot.runtime import Citebot, _parse_intents, _parse_rows
+from bot.runtime import Citebot
+from bot.runtime.knowledge_sync import _parse_intents, _parse_rows
 from bot.storage import Store
 from tests.storage.knowledge_fixtures import COFFEE, TEA_CHANGED, settings_for, write_knowledge
 

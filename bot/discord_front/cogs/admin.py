@@ -13,8 +13,7 @@ from discord.ext import commands
 from bot.core.errors import KnowledgeError
 from bot.discord_front.bot import CitebotBot, NotAdmin
 from bot.discord_front.render import escape_markdown, truncate
-from bot.runtime import ReloadReport
-from bot.storage.store import LoggedQuestion, Stats
+from bot.runtime import LoggedQuestion, ReloadReport, Stats
 
 __all__ = ["KnowledgeAdmin", "render_reload", "render_stats", "render_unanswered", "setup"]
 

@@ -1,0 +1,266 @@
+"""The application object every front uses: the store, the knowledge served, the question log.
+
+:class:`Citebot` wires the runtime's parts together and is what fronts talk to; they never touch
+the store directly. Answering runs on one worker thread, so a slow question never stalls the event
+loop (and with it every acknowledgement to Discord), and answers come out in the order asked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.core.answers import Answer
+from bot.core.documents import Document
+from bot.core.service import QAService
+from bot.runtime.guild_settings import GuildSettingsCache
+from bot.runtime.knowledge_sync import DocumentInfo, KnowledgeSync, ReloadReport
+from bot.runtime.question_log import LogStatus, QuestionLog
+from bot.storage import GuildSettings, LoggedQuestion, QuestionRecord, Stats, Store
+
+__all__ = ["AskResult", "Citebot", "Health"]
+
+log = logging.getLogger(__name__)
+
+# How long closing waits for queued question-log writes.
+CLOSE_FLUSH_SECONDS = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class AskResult:
+    """An answer and the id it is logged under (None when not logged)."""
+
+    answer: Answer
+    answer_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """What operators need to know beyond "connected": the database file and the question log."""
+
+    database_problem: str | None
+    question_log: LogStatus
+
+    def lines(self) -> list[str]:
+        """Human-readable status lines; the first says whether all is well."""
+        status = self.question_log
+        lines = ["ok" if self.database_problem is None and status.last_error is None else "degraded"]
+        if self.database_problem is not None:
+            lines.append(f"database: {self.database_problem}")
+        if status.last_error is not None:
+            lines.append(f"question log: cannot write ({status.last_error}); {status.pending} waiting")
+        if status.unlogged:
+            lines.append(f"question log: {status.unlogged} questions answered but not logged")
+        return lines
+
+
+class Citebot:
+    """The application: knowledge served from a store, questions answered off the loop and logged."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        knowledge: KnowledgeSync,
+        questions: QuestionLog,
+        guilds: GuildSettingsCache,
+    ) -> None:
+        """Use :meth:`open`."""
+        self.settings = settings
+        self.store = store
+        self.knowledge = knowledge
+        self.questions = questions
+        self.guilds = guilds
+        self._answerer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="citebot-answer")
+
+    @classmethod
+    async def open(cls, settings: Settings) -> Citebot:
+        """Open the store, import KNOWLEDGE_DIR on the first start, and serve the stored knowledge.
+
+        Raises :class:`~bot.storage.StorageError` when the database cannot be used and
+        :class:`~bot.core.errors.KnowledgeError` when the knowledge is invalid.
+        """
+        store = await Store.open(settings.database_path, timeout=settings.database_timeout_seconds)
+        try:
+            knowledge, rows = await KnowledgeSync.load(store, settings.knowledge_dir)
+            service = QAService(
+                knowledge,
+                minimum_confidence=settings.minimum_confidence,
+                max_question_chars=settings.max_question_chars,
+            )
+            questions = await QuestionLog.open(store, settings.user_id_key.get_secret_value())
+            await questions.prune(settings.question_retention_days)
+        except BaseException:
+            await store.close()
+            raise
+        citebot = cls(
+            settings,
+            store,
+            KnowledgeSync(store, service, settings.knowledge_dir, rows),
+            questions,
+            GuildSettingsCache(store, settings.cooldown_seconds),
+        )
+        log.info(
+            "serving knowledge version %s: %d documents, %d intents",
+            knowledge.version,
+            len(knowledge.documents),
+            len(knowledge.intents),
+        )
+        return citebot
+
+    async def close(self, flush_seconds: float = CLOSE_FLUSH_SECONDS) -> LogStatus:
+        """Write what the question log still holds (for at most ``flush_seconds``), then close.
+
+        Returns the question log's final status, so a caller can say what was not logged.
+        """
+        status = await self.questions.close(flush_seconds)
+        self._answerer.shutdown(wait=False, cancel_futures=True)
+        await self.store.check_file()
+        await self.store.close()
+        return status
+
+    @property
+    def service(self) -> QAService:
+        """The question-answering service."""
+        return self.knowledge.service
+
+    @property
+    def knowledge_version(self) -> str:
+        """The version of the knowledge being served."""
+        return self.service.knowledge.version
+
+    async def health(self) -> Health:
+        """The database file and question log status (checks whether the file is still there)."""
+        problem = await self.store.check_file()
+        return Health(problem, self.questions.status())
+
+    # -- questions ------------------------------------------------------------------------
+
+    def user_hash(self, user_id: int) -> str:
+        """The pseudonymous id stored for a user."""
+        return self.questions.user_hash(user_id)
+
+    async def answer(self, question: str) -> Answer:
+        """Answer ``question`` on the answering thread; raises QuestionError for an unusable one."""
+        self.service.validate(question)  # cheap, and an unusable question should not queue
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._answerer, self.service.ask, question)
+
+    async def ask(
+        self,
+        question: str,
+        *,
+        guild_id: int | None = None,
+        channel_id: int | None = None,
+        user_id: int | None = None,
+        log: bool = True,
+    ) -> AskResult:
+        """Answer ``question`` and, if ``log``, queue it for the question log.
+
+        Never waits for the database: the log is written by a background writer (see
+        :mod:`bot.runtime.question_log`). Raises :class:`~bot.core.errors.QuestionError` for an
+        empty or too long question.
+        """
+        started = time.perf_counter()
+        answer = await self.answer(question)
+        if not log:
+            return AskResult(answer, None)
+        record = QuestionRecord(
+            asked_at=dt.datetime.now(dt.UTC),
+            guild_id=guild_id,
+            channel_id=channel_id,
+            user_hash=self.user_hash(user_id) if user_id is not None else None,
+            question=answer.question,
+            answered=answer.answered,
+            confidence=answer.confidence,
+            reason=answer.reason.value,
+            citations=tuple(
+                {"document": c.document, "paragraph": c.paragraph, "text": c.text} for c in answer.citations
+            ),
+            latency_ms=1000 * (time.perf_counter() - started),
+            knowledge_version=answer.knowledge_version,
+        )
+        return AskResult(answer, self.questions.record(record))
+
+    async def record_feedback(self, answer_id: int, user_id: int, helpful: bool) -> None:
+        """Record a helpful / not helpful vote; a user's second vote on an answer replaces the first."""
+        await self.questions.record_feedback(answer_id, user_id, helpful)
+
+    async def unanswered(
+        self, *, limit: int = 10, offset: int = 0, guild_id: int | None = None
+    ) -> list[LoggedQuestion]:
+        """Questions the bot declined, newest first."""
+        return await self.questions.unanswered(limit=limit, offset=offset, guild_id=guild_id)
+
+    async def stats(self, *, days: int = 30, guild_id: int | None = None) -> Stats:
+        """Questions per day, share answered, top questions and votes over the last ``days`` days."""
+        return await self.questions.stats(days=days, guild_id=guild_id)
+
+    async def forget_user(self, user_id: int) -> int:
+        """Delete everything logged about a user (questions and votes); how many rows went."""
+        return await self.questions.forget_user(user_id)
+
+    async def prune(self) -> int:
+        """Delete questions older than QUESTION_RETENTION_DAYS; how many went."""
+        return await self.questions.prune(self.settings.question_retention_days)
+
+    # -- knowledge ------------------------------------------------------------------------
+
+    async def reload(self, *, dry_run: bool = False) -> ReloadReport:
+        """Re-read KNOWLEDGE_DIR and switch to it in one step; see :meth:`KnowledgeSync.reload`."""
+        return await self.knowledge.reload(dry_run=dry_run)
+
+    async def add_document(
+        self,
+        text: str,
+        *,
+        title: str | None = None,
+        url: str | None = None,
+        added_by: str,
+        source: str | None = None,
+    ) -> Document:
+        """Add an admin document; see :meth:`KnowledgeSync.add_document`."""
+        return await self.knowledge.add_document(text, title=title, url=url, added_by=added_by, source=source)
+
+    async def remove_document(self, doc_id: str) -> bool:
+        """Remove an admin document; see :meth:`KnowledgeSync.remove_document`."""
+        return await self.knowledge.remove_document(doc_id)
+
+    async def documents(self) -> list[DocumentInfo]:
+        """Every document being served, in id order."""
+        return await self.knowledge.documents()
+
+    # -- guild settings and meta ----------------------------------------------------------
+
+    async def guild_settings(self, guild_id: int) -> GuildSettings:
+        """The settings of a guild (defaults when it has none); cached after the first read."""
+        return await self.guilds.get(guild_id)
+
+    async def add_answer_channel(self, guild_id: int, channel_id: int) -> None:
+        """Treat every message in the channel as a question."""
+        await self.guilds.add_answer_channel(guild_id, channel_id)
+
+    async def remove_answer_channel(self, guild_id: int, channel_id: int) -> bool:
+        """Stop treating the channel as an answer channel; False if it was not one."""
+        return await self.guilds.remove_answer_channel(guild_id, channel_id)
+
+    async def set_admin_role(self, guild_id: int, role_id: int | None) -> None:
+        """Set (None: clear) the role that may manage the bot in the guild."""
+        await self.guilds.set_admin_role(guild_id, role_id)
+
+    async def set_cooldown(self, guild_id: int, seconds: float) -> None:
+        """Set the per-user cooldown between questions in the guild; raises ValueError if negative."""
+        await self.guilds.set_cooldown(guild_id, seconds)
+
+    async def get_meta(self, key: str) -> str | None:
+        """A value from the store's key/value table."""
+        return await self.store.get_meta(key)
+
+    async def set_meta(self, key: str, value: str) -> None:
+        """Store a value in the store's key/value table."""
+        await self.store.set_meta(key, value)
