@@ -18,31 +18,27 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import Settings
-from bot.core.errors import CitebotError, QuestionError
-from bot.discord_front.health import HEALTH_INTERVAL_SECONDS
-from bot.discord_front.render import RenderedAnswer, clean_question, render_answer
-from bot.discord_front.views import DYNAMIC_ITEMS, message_parts
-from bot.runtime import AskResult, Citebot
+from bot.discord_front.errors import NotAdmin, report_event_error, report_interaction_error
+from bot.discord_front.flow import AnswerFlow, InteractionTarget
+from bot.discord_front.health import HEALTH_INTERVAL_SECONDS, write_health
+from bot.discord_front.views import DYNAMIC_ITEMS
+from bot.runtime import Citebot
 
-__all__ = ["COMMANDS_HASH_KEY", "CitebotBot", "Cooldown", "ShardedCitebotBot", "create_bot"]
+__all__ = ["COMMANDS_HASH_KEY", "CitebotBot", "Cooldown", "NotAdmin", "ShardedCitebotBot", "create_bot"]
 
 log = logging.getLogger(__name__)
 
 COMMANDS_HASH_KEY = "discord.commands_hash"
-# Discord drops an interaction not acknowledged within 3 s; past this, defer and follow up.
-ANSWER_DEADLINE_SECONDS = 2.0
-# On SIGTERM, answers being written get this long to finish before the connection closes.
-DRAIN_SECONDS = 10.0
-APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
+# On SIGTERM, answers in flight get this long to finish before the connection closes; with the
+# question log's flush it stays inside `docker stop`'s 10 s grace.
+DRAIN_SECONDS = 7.0
+# discord.py waits out a 429 up to this long itself; longer ones come back to our retries.
+MAX_RATELIMIT_WAIT_SECONDS = 30.0
 EXTENSIONS = (
     "bot.discord_front.cogs.ask",
     "bot.discord_front.cogs.conversation",
     "bot.discord_front.cogs.admin",
 )
-
-
-class NotAdmin(app_commands.CheckFailure):
-    """The member may not use the admin commands."""
 
 
 class Cooldown:
@@ -64,16 +60,6 @@ class Cooldown:
         return 0.0
 
 
-def _ids(interaction: discord.Interaction[Any]) -> str:
-    command = (
-        interaction.command.qualified_name
-        if interaction.command
-        else interaction.data and interaction.data.get("custom_id")
-    )
-    where = f"guild={interaction.guild_id} channel={interaction.channel_id}"
-    return f"command={command} {where} user={interaction.user.id}"
-
-
 class CitebotTree(app_commands.CommandTree["CitebotBot"]):
     """The command tree, with the front's one error handler for commands."""
 
@@ -81,7 +67,7 @@ class CitebotTree(app_commands.CommandTree["CitebotBot"]):
         self, interaction: discord.Interaction[CitebotBot], error: app_commands.AppCommandError, /
     ) -> None:
         """Answer politely and log; never a traceback to Discord."""
-        await interaction.client.report_error(interaction, error)
+        await report_interaction_error(interaction, error)
 
 
 class CitebotBot(commands.Bot):
@@ -97,13 +83,15 @@ class CitebotBot(commands.Bot):
             intents=intents,
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=CitebotTree,
+            max_ratelimit_timeout=MAX_RATELIMIT_WAIT_SECONDS,
             **options,
         )
         self.app = app
         self.settings = settings
         self.cooldown = Cooldown()
+        self.flow = AnswerFlow(self)
         self.shutting_down = False
-        self._in_flight = 0
+        self._in_flight: set[asyncio.Task[Any]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
         self._health_task: asyncio.Task[None] | None = None
@@ -119,13 +107,14 @@ class CitebotBot(commands.Bot):
             self._health_task = asyncio.create_task(self._touch_health_file(self.settings.health_file))
 
     async def _touch_health_file(self, path: Path) -> None:
-        # Touched only while connected: a hung or disconnected bot lets it go stale.
+        # Written only while connected: a hung or disconnected bot lets it go stale. The text says
+        # what else operators should know (the database file, the question log).
         await self.wait_until_ready()
-        await asyncio.to_thread(path.touch)
         while not self.is_closed():
-            await asyncio.sleep(HEALTH_INTERVAL_SECONDS)
             if self.is_ready() and math.isfinite(self.latency):  # latency: heartbeats are acknowledged
-                await asyncio.to_thread(path.touch)
+                health = await self.app.health()
+                await asyncio.to_thread(write_health, path, health.lines())
+            await asyncio.sleep(HEALTH_INTERVAL_SECONDS)
 
     def _target_guild(self) -> discord.Object | None:
         return discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
@@ -186,20 +175,29 @@ class CitebotBot(commands.Bot):
     @contextlib.asynccontextmanager
     async def answering(self) -> AsyncIterator[None]:
         """Count an answer in flight, so a shutdown waits for it."""
-        self._in_flight += 1
+        task = asyncio.current_task()
+        assert task is not None
+        self._in_flight.add(task)
         self._idle.clear()
         try:
             yield
         finally:
-            self._in_flight -= 1
-            if self._in_flight == 0:
+            self._in_flight.discard(task)
+            if not self._in_flight:
                 self._idle.set()
 
-    async def drain(self, timeout: float = DRAIN_SECONDS) -> None:
-        """Stop taking questions and wait for the answers in flight."""
+    async def drain(self, timeout: float = DRAIN_SECONDS) -> int:
+        """Stop taking questions, wait for the answers in flight, cancel the rest; how many were cancelled."""
         self.shutting_down = True
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), timeout)
+        left = [task for task in self._in_flight if not task.done()]
+        if left:
+            log.warning("shutting down with %d answers unfinished after %.0f s", len(left), timeout)
+            for task in left:
+                task.cancel()
+            await asyncio.wait(left, timeout=1.0)
+        return len(left)
 
     async def cooldown_left(self, user_id: int, guild_id: int | None) -> float:
         """Seconds this user must wait before asking again (0: go ahead)."""
@@ -210,107 +208,22 @@ class CitebotBot(commands.Bot):
                 seconds = per_guild
         return self.cooldown.retry_after(user_id, seconds) if seconds > 0 else 0.0
 
-    async def ask(
-        self, question: str, *, guild_id: int | None, channel_id: int | None, user_id: int
-    ) -> AskResult:
-        """Ask the application; raises QuestionError for unusable questions."""
-        return await self.app.ask(question, guild_id=guild_id, channel_id=channel_id, user_id=user_id)
-
     async def answer_interaction(self, interaction: discord.Interaction[Any], question: str) -> None:
         """Answer ``question`` for a slash command, context menu or suggestion button."""
-        question = clean_question(question)
-        async with self.guarded(interaction, "ask"), self.answering():
-            if self.shutting_down:
-                await interaction.response.send_message(
-                    "I'm restarting; please ask again in a minute.", ephemeral=True
-                )
-                return
-            wait = await self.cooldown_left(interaction.user.id, interaction.guild_id)
-            if wait:
-                await interaction.response.send_message(
-                    f"You're asking quickly! Please wait {wait:.0f} more seconds.", ephemeral=True
-                )
-                return
-            try:
-                self.app.service.validate(question)
-            except QuestionError as exc:
-                await interaction.response.send_message(str(exc), ephemeral=True)
-                return
-            work = asyncio.ensure_future(
-                self.ask(
-                    question,
-                    guild_id=interaction.guild_id,
-                    channel_id=interaction.channel_id,
-                    user_id=interaction.user.id,
-                )
-            )
-            done, _ = await asyncio.wait({work}, timeout=ANSWER_DEADLINE_SECONDS)
-            if not done:
-                await interaction.response.defer(thinking=True)
-            result = await work
-            rendered = render_answer(result.answer, result.answer_id)
-            log.info(
-                "answered %s answered=%s intent=%s confidence=%.2f answer_id=%s",
-                _ids(interaction),
-                result.answer.answered,
-                result.answer.intent,
-                result.answer.confidence,
-                result.answer_id,
-            )
-            await self.send_rendered(interaction, rendered)
-
-    async def send_rendered(
-        self, interaction: discord.Interaction[Any], rendered: RenderedAnswer, *, ephemeral: bool = False
-    ) -> None:
-        """Send a rendered answer as the interaction's response (or follow-up once deferred)."""
-        kwargs: dict[str, Any] = {"ephemeral": ephemeral, **message_parts(rendered)}
-        if interaction.response.is_done():
-            await interaction.followup.send(**kwargs)
-        else:
-            await interaction.response.send_message(**kwargs)
+        await self.flow.run(InteractionTarget(interaction), question)
 
     # -- errors -----------------------------------------------------------------------------------
     @contextlib.asynccontextmanager
     async def guarded(self, interaction: discord.Interaction[Any], what: str) -> AsyncIterator[None]:
-        """Run a button or command body; any exception goes to :meth:`report_error`."""
+        """Run a button or command body; any exception goes to the error handler."""
         try:
             yield
-        except Exception as exc:  # the one place errors of interactions end up
-            await self.report_error(interaction, exc)
-
-    async def report_error(self, interaction: discord.Interaction[Any], error: BaseException) -> None:
-        """A short polite reply to the user, the exception with ids to the log."""
-        original = getattr(error, "original", error)
-        if isinstance(error, NotAdmin):
-            log.warning("refused admin command %s", _ids(interaction))
-            text = str(error)
-        elif isinstance(error, app_commands.CommandOnCooldown):
-            text = f"Please wait {error.retry_after:.0f} seconds before trying that again."
-        elif isinstance(error, app_commands.CheckFailure):
-            log.warning("check failed %s: %s", _ids(interaction), error)
-            text = "Sorry, you can't use that here."
-        elif isinstance(original, CitebotError):
-            log.warning("refused %s: %s", _ids(interaction), original)
-            text = str(original)[:1900]
-        else:
-            log.error("error in %s", _ids(interaction), exc_info=original)
-            text = APOLOGY
-        try:
-            if interaction.response.is_done():
-                await interaction.followup.send(text, ephemeral=True)
-            else:
-                await interaction.response.send_message(text, ephemeral=True)
-        except discord.HTTPException:
-            log.warning("could not send the error reply %s", _ids(interaction))
+        except Exception as exc:
+            await report_interaction_error(interaction, exc)
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
-        """Errors outside interactions (message events): logged with ids, never re-raised."""
-        ids = ""
-        for arg in args:
-            if isinstance(arg, discord.Message):
-                guild = arg.guild.id if arg.guild else None
-                ids = f" guild={guild} channel={arg.channel.id} user={arg.author.id}"
-        log.exception("error in %s%s", event_method, ids)
+        """Errors outside interactions and answers: logged with ids, never re-raised."""
+        report_event_error(event_method, args)
 
 
 class ShardedCitebotBot(CitebotBot, commands.AutoShardedBot):

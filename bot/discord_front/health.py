@@ -1,7 +1,10 @@
-"""``python -m bot.discord_front.health FILE``: exit 0 when the bot touched FILE recently.
+"""``python -m bot.discord_front.health FILE``: exit 0 when the bot wrote FILE recently.
 
-The bot touches the file (``HEALTH_FILE``) every 30 s while it is connected to the gateway, so a
-stale or missing file means a hung or disconnected bot. No discord import: it runs every interval.
+The bot writes the file (``HEALTH_FILE``) every 30 s while it is connected to the gateway, so a
+stale or missing file means a hung or disconnected bot. Its text is the status: "ok", or
+"degraded" and a line per problem (the database file deleted or found empty, the question log not
+being written); those are printed, and leave the exit code 0, since restarting would not fix them.
+No discord import: it runs every interval.
 """
 
 from __future__ import annotations
@@ -10,10 +13,17 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["HEALTH_INTERVAL_SECONDS", "MAX_AGE_SECONDS", "is_healthy", "main"]
+__all__ = ["HEALTH_INTERVAL_SECONDS", "MAX_AGE_SECONDS", "is_healthy", "main", "write_health"]
 
 HEALTH_INTERVAL_SECONDS = 30.0
 MAX_AGE_SECONDS = 3 * HEALTH_INTERVAL_SECONDS
+
+
+def write_health(path: Path, lines: list[str]) -> None:
+    """Write the status atomically, so the check never reads half a file."""
+    partial = path.with_name(path.name + ".tmp")
+    partial.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    partial.replace(path)
 
 
 def is_healthy(path: Path, now: float | None = None) -> bool:
@@ -30,9 +40,19 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m bot.discord_front.health FILE", file=sys.stderr)
         return 2
-    healthy = is_healthy(Path(argv[0]))
-    print("healthy" if healthy else "unhealthy: not connected to Discord recently")
-    return 0 if healthy else 1
+    path = Path(argv[0])
+    healthy = is_healthy(path)
+    if not healthy:
+        print("unhealthy: not connected to Discord recently")
+        return 1
+    try:
+        status = path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        status = ""
+    print("healthy" + (f" ({status.splitlines()[0]})" if status else ""))
+    for line in status.splitlines()[1:]:
+        print(f"  {line}")
+    return 0
 
 
 if __name__ == "__main__":

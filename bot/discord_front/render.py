@@ -25,6 +25,7 @@ __all__ = [
     "parse_context_refs",
     "render_answer",
     "render_context",
+    "strip_markup",
     "suggestion_custom_id",
     "truncate",
 ]
@@ -60,9 +61,32 @@ def escape_markdown(text: str) -> str:
 _MENTION = re.compile(r"<(?:@[!&]?|#)[0-9]+>|@(?:everyone|here)\b")
 
 
+# Chat markup a member may wrap a question in; the words inside are the question.
+_MASKED_LINK = re.compile(r"\[([^\]\n]*)\]\(<?[^)\s>]*>?\)")
+_CODE_BLOCK = re.compile(r"```(?:[a-z0-9_+-]*\n)?(.*?)```", re.DOTALL | re.IGNORECASE)
+_PAIRED = re.compile(r"(\*\*\*|\*\*|__|~~|\|\||`)(?=\S)(.+?)(?<=\S)\1", re.DOTALL)
+# A lone * or _ marks emphasis only with no word character outside it ("2*3*4" stays).
+_SINGLE = re.compile(r"(?<![\w*_])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*_])", re.DOTALL)
+_LINE_MARKS = re.compile(r"^[ \t]*(?:>>>\s|>\s?|-#\s|#{1,3}\s|[-*+]\s|\d{1,3}[.)]\s)+", re.MULTILINE)
+_ESCAPED = re.compile(r"\\([\\*_~`|>#\[\]()<-])")
+_HELD = re.compile("[\ue000-\ue0ff]")  # escaped marks, held aside while markup is removed
+
+
+def strip_markup(text: str) -> str:
+    """``text`` without chat markup: masked links keep their words, emphasis and code lose their marks."""
+    text = _HELD.sub("", text)
+    text = _ESCAPED.sub(lambda m: chr(0xE000 + ord(m[1])), text)
+    text = _MASKED_LINK.sub(r"\1", text)
+    text = _CODE_BLOCK.sub(r"\1", text)
+    text = _LINE_MARKS.sub("", text)
+    for _ in range(3):  # nested emphasis: ***bold italic***, **_both_**
+        text = _SINGLE.sub(r"\2", _PAIRED.sub(r"\2", text))
+    return _HELD.sub(lambda m: chr(ord(m[0]) - 0xE000), text)
+
+
 def clean_question(text: str) -> str:
-    """The question without mention markup (users, roles, channels, @everyone), blanks collapsed."""
-    return " ".join(_MENTION.sub(" ", text).split())
+    """The question without mentions (users, roles, channels, @everyone) or markup, blanks collapsed."""
+    return " ".join(strip_markup(_MENTION.sub(" ", text)).split())
 
 
 def truncate(text: str, limit: int) -> str:

@@ -83,6 +83,7 @@ class QuestionLog:
         self._last_drop_warning = -DROP_WARNING_INTERVAL_SECONDS
         self._writer: asyncio.Task[None] | None = None
         self._in_hand = 0  # questions of the batch being written
+        self._closed = False
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -114,6 +115,9 @@ class QuestionLog:
 
     def record(self, record: QuestionRecord) -> int | None:
         """Queue ``record`` for writing; its id, or None when the queue is full and it is dropped."""
+        if self._closed:  # an answer that finished during shutdown: answered, not logged
+            self._dropped += 1
+            return None
         question_id = self._next_id()
         try:
             self._queue.put_nowait((question_id, record))
@@ -182,6 +186,7 @@ class QuestionLog:
     async def close(self, timeout: float) -> LogStatus:
         """Flush for at most ``timeout`` seconds, then stop the writer; what was left is dropped."""
         flushed = await self.flush(timeout)
+        self._closed = True
         if self._writer is not None:
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -12,7 +12,8 @@ import pytest
 import yarl
 
 from bot.config import Settings
-from bot.discord_front.bot import ANSWER_DEADLINE_SECONDS, create_bot
+from bot.discord_front.bot import create_bot
+from bot.discord_front.flow import DEFER_AFTER_SECONDS
 from bot.runtime import AskResult, Citebot
 from tests.discord_front.fake_discord import GUILD_ID, TOKEN, FakeDiscord, option, user
 from tests.discord_front.harness import callback_of, followup_of, knowledge_copy, run_command
@@ -24,7 +25,7 @@ class SlowCitebot(Citebot):
     """Answers only after Discord's acknowledgement window would have closed."""
 
     async def ask(self, question: str, **kwargs: Any) -> AskResult:
-        await asyncio.sleep(ANSWER_DEADLINE_SECONDS + 0.5)
+        await asyncio.sleep(DEFER_AFTER_SECONDS + 1.0)
         return await super().ask(question, **kwargs)
 
 

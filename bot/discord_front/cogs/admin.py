@@ -114,6 +114,9 @@ class UnansweredPages(discord.ui.View):
 
 
 @app_commands.guild_only()
+# Hides /kb from members without Manage Server in Discord's menus (server admins may change that);
+# interaction_check below is what actually enforces it.
+@app_commands.default_permissions(manage_guild=True)
 class KnowledgeAdmin(commands.GroupCog, group_name="kb", group_description="Manage citebot's knowledge"):
     """The /kb commands."""
 
@@ -123,15 +126,19 @@ class KnowledgeAdmin(commands.GroupCog, group_name="kb", group_description="Mana
         self.bot = bot
         super().__init__()
 
-    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
-        """Manage Server, or the guild's admin role; otherwise a polite refusal (and a log line)."""
+    async def is_admin(self, interaction: discord.Interaction[Any]) -> bool:
+        """Manage Server, or the guild's admin role."""
         if interaction.guild_id is None:
-            raise NotAdmin(REFUSAL)
+            return False
         if interaction.permissions.manage_guild:
             return True
         role_id = (await self.bot.app.guild_settings(interaction.guild_id)).admin_role_id
         roles = getattr(interaction.user, "roles", [])
-        if role_id is not None and any(role.id == role_id for role in roles):
+        return role_id is not None and any(role.id == role_id for role in roles)
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        """Admins only; others get a polite refusal (and a log line)."""
+        if await self.is_admin(interaction):
             return True
         raise NotAdmin(REFUSAL)
 
@@ -218,7 +225,10 @@ class KnowledgeAdmin(commands.GroupCog, group_name="kb", group_description="Mana
     async def remove_autocomplete(
         self, interaction: discord.Interaction[CitebotBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        """Documents whose id or title match what is typed."""
+        """Documents whose id or title match what is typed; nothing for non-admins."""
+        # discord.py runs no checks for autocomplete, so the document ids would leak without this.
+        if not await self.is_admin(interaction):
+            return []
         needle = current.lower()
         return [
             app_commands.Choice(name=truncate(f"{d.title} ({d.id})", 100), value=d.id[:100])

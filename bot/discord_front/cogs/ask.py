@@ -49,6 +49,9 @@ class AskCog(commands.Cog):
 
     def __init__(self, bot: CitebotBot) -> None:
         self.bot = bot
+        # The limit is a setting, so it cannot be written in the annotation (app_commands.Range).
+        # Discord's client then refuses a longer question before it is sent.
+        self.ask._params["question"].max_value = bot.settings.max_question_chars
         self.menu = app_commands.ContextMenu(name="Ask citebot", callback=self.ask_message)
         bot.tree.add_command(self.menu)
 

@@ -8,10 +8,9 @@ import logging
 import discord
 from discord.ext import commands
 
-from bot.core.errors import QuestionError
-from bot.discord_front.bot import APOLOGY, CitebotBot
-from bot.discord_front.render import clean_question, render_answer
-from bot.discord_front.views import message_parts
+from bot.discord_front.bot import CitebotBot
+from bot.discord_front.flow import MessageTarget
+from bot.discord_front.render import clean_question
 
 __all__ = ["ConversationCog", "setup"]
 
@@ -51,52 +50,12 @@ class ConversationCog(commands.Cog):
         why = await self._addressed(message, me)
         if why is None:
             return
-        question = clean_question(message.content)
-        if not question:
+        if not clean_question(message.content):
             if why == "mention":
-                await message.reply(MENTION_ONLY_TEXT, mention_author=False)
-            return
-        async with self.bot.answering():
-            try:
-                await self._answer(message, question, why)
-            except Exception:  # one apology to the member, the exception with ids to the log
-                log.exception(
-                    "error answering %s guild=%s channel=%s user=%s",
-                    why,
-                    message.guild.id if message.guild else None,
-                    message.channel.id,
-                    message.author.id,
-                )
                 with contextlib.suppress(discord.HTTPException):
-                    await message.reply(APOLOGY, mention_author=False)
-
-    async def _answer(self, message: discord.Message, question: str, why: str) -> None:
-        guild_id = message.guild.id if message.guild else None
-        wait = await self.bot.cooldown_left(message.author.id, guild_id)
-        if wait:
-            await message.reply(
-                f"You're asking quickly! Please wait {wait:.0f} more seconds.", mention_author=False
-            )
+                    await message.reply(MENTION_ONLY_TEXT, mention_author=False)
             return
-        try:
-            async with message.channel.typing():
-                result = await self.bot.ask(
-                    question, guild_id=guild_id, channel_id=message.channel.id, user_id=message.author.id
-                )
-        except QuestionError as exc:
-            await message.reply(str(exc), mention_author=False)
-            return
-        rendered = render_answer(result.answer, result.answer_id)
-        log.info(
-            "answered %s guild=%s channel=%s user=%s answered=%s answer_id=%s",
-            why,
-            guild_id,
-            message.channel.id,
-            message.author.id,
-            result.answer.answered,
-            result.answer_id,
-        )
-        await message.reply(mention_author=False, **message_parts(rendered))
+        await self.bot.flow.run(MessageTarget(message, why), message.content)
 
 
 async def setup(bot: CitebotBot) -> None:
