@@ -9,11 +9,13 @@ subprocess can share one instance.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
+import math
+import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,12 +34,40 @@ MEMBER_PERMISSIONS = str(0x400 | 0x800 | 0x10000 | 0x80000000)  # view, send, re
 ADMIN_PERMISSIONS = str(int(MEMBER_PERMISSIONS) | 0x20)  # + manage guild
 TIMESTAMP = "2026-01-01T00:00:00.000000+00:00"
 
-_snowflakes = itertools.count(800000000000000001)
+DISCORD_EPOCH_MS = 1420070400000
+INTERACTION_DEADLINE = 3.0  # seconds Discord gives to acknowledge an interaction
+TOKEN_LIFETIME = 15 * 60.0  # seconds an interaction token takes followups after its acknowledgement
+
+_snowflake_lock = threading.Lock()
+_last_snowflake = 0
+_increment = 0
+
+
+def _next_increment() -> int:
+    global _increment
+    _increment = (_increment + 1) & ((1 << 22) - 1)
+    return _increment
+
+
+def snowflake_at(when: float) -> int:
+    """A fresh snowflake id whose embedded time is ``when`` (Unix seconds), e.g. one in the past."""
+    with _snowflake_lock:
+        return ((int(when * 1000) - DISCORD_EPOCH_MS) << 22) | _next_increment()
 
 
 def snowflake() -> int:
-    """A fresh, rising snowflake id."""
-    return next(_snowflakes)
+    """A fresh snowflake id carrying the current wall-clock time, like Discord's; strictly rising."""
+    global _last_snowflake
+    with _snowflake_lock:
+        now = ((int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22) | _next_increment()
+        # The increment wraps and the wall clock may step back: never hand out a smaller id.
+        _last_snowflake = max(now, _last_snowflake + 1)
+        return _last_snowflake
+
+
+def snowflake_time(snowflake_id: int | str) -> float:
+    """The Unix time (seconds) a snowflake id was minted at, as ``discord.utils.snowflake_time``."""
+    return ((int(snowflake_id) >> 22) + DISCORD_EPOCH_MS) / 1000
 
 
 def user(user_id: int, name: str, *, bot: bool = False) -> dict[str, Any]:
@@ -65,7 +95,146 @@ class Recorded:
     query: dict[str, str]
     headers: dict[str, str]
     body: Any  # parsed JSON, the JSON part of a multipart body, or None
-    at: float = field(default_factory=time.monotonic)
+    at: float = field(default_factory=time.monotonic)  # when it arrived (monotonic clock)
+    status: int = 0  # the HTTP status the fake answered; 0 for a request built outside the fake
+
+
+@dataclass(frozen=True)
+class InteractionOutcome:
+    """What became of one interaction, as Discord would see it (times are Unix seconds)."""
+
+    id: int
+    token: str | None  # None until the fake dispatched it or saw its callback
+    created_at: float  # from the id's snowflake
+    dispatched_at: float | None  # when the fake sent INTERACTION_CREATE, if it did
+    acked_at: float | None  # the first callback Discord accepted
+    callback_type: int | None  # 4 message, 5 deferred, 6 deferred update, 7 update, 8 autocomplete...
+    late_callbacks: int  # callbacks refused with 10062 (after the deadline)
+    callbacks: tuple[Recorded, ...]  # every callback attempt, each with the status it got
+    followups: tuple[Recorded, ...]  # every webhook request with the token, each with its status
+
+    @property
+    def acknowledged(self) -> bool:
+        """Acknowledged within the deadline (Discord accepts no other acknowledgement)."""
+        return self.acked_at is not None
+
+    @property
+    def ack_delay(self) -> float | None:
+        """Seconds from creation to acknowledgement."""
+        return None if self.acked_at is None else self.acked_at - self.created_at
+
+    @property
+    def messages(self) -> tuple[Recorded, ...]:
+        """The followups and edits Discord accepted."""
+        return tuple(r for r in self.followups if 200 <= r.status < 300)
+
+
+@dataclass(frozen=True)
+class InteractionSummary:
+    """Counts over interactions; ``pending`` ones may still be acknowledged in time."""
+
+    total: int
+    acked_in_time: int
+    late: int  # a callback came after the deadline and none was accepted
+    never: int  # the deadline passed without any callback accepted or arriving late
+    pending: int  # unacknowledged and still inside the deadline
+    deferred: int  # acknowledged with type 5 or 6
+    followed_up: int  # acknowledged and at least one followup or edit accepted
+
+
+@dataclass
+class _Interaction:
+    id: int
+    token: str | None
+    created_at: float
+    dispatched_at: float | None = None
+    acked_at: float | None = None
+    callback_type: int | None = None
+    late_callbacks: int = 0
+    callbacks: list[Recorded] = field(default_factory=list)
+    followups: list[Recorded] = field(default_factory=list)
+
+    def outcome(self) -> InteractionOutcome:
+        return InteractionOutcome(
+            self.id,
+            self.token,
+            self.created_at,
+            self.dispatched_at,
+            self.acked_at,
+            self.callback_type,
+            self.late_callbacks,
+            tuple(self.callbacks),
+            tuple(self.followups),
+        )
+
+
+@dataclass
+class _Fault:
+    method: str | None  # None: any method
+    pattern: re.Pattern[str]
+    remaining: int | None  # None: until cleared
+    status: int = 0  # 0: no failure, only the latency
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    latency: float = 0.0
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and self.pattern.match(path) is not None
+
+
+def _path_pattern(path_prefix: str) -> re.Pattern[str]:
+    # "*" stands for one path segment, so "/channels/*/messages" covers every channel.
+    return re.compile(
+        "/".join("[^/]+" if part == "*" else re.escape(part) for part in path_prefix.split("/"))
+    )
+
+
+def _rate_limit_headers(retry_after: float, *, is_global: bool, scope: str) -> dict[str, str]:
+    # discord.py takes a 429 without "Via" for a Cloudflare ban and raises instead of retrying.
+    headers = {
+        "Content-Type": "application/json",  # a text 429 is a ban to discord.py too
+        "Retry-After": str(math.ceil(retry_after)),
+        "X-RateLimit-Scope": scope,
+        "Via": "1.1 google",
+    }
+    if is_global:
+        headers["X-RateLimit-Global"] = "true"
+    else:
+        headers.update(
+            {
+                "X-RateLimit-Limit": "5",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": f"{time.time() + retry_after:.3f}",
+                "X-RateLimit-Reset-After": f"{retry_after:.3f}",
+                "X-RateLimit-Bucket": "fake-bucket",
+            }
+        )
+    return headers
+
+
+def _rate_limit_body(retry_after: float, *, is_global: bool) -> bytes:
+    return json.dumps(
+        {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global}
+    ).encode()
+
+
+class Burst:
+    """Events being sent by ``FakeDiscord.dispatch_many``; a handle for the test thread."""
+
+    def __init__(self, future: Future[None], payloads: list[dict[str, Any]], sent_at: list[float]) -> None:
+        self._future = future
+        self.payloads = payloads  # filled as they are sent, in order
+        self.sent_at = sent_at  # time.monotonic() of each send
+
+    def wait(self, timeout: float | None = None) -> list[dict[str, Any]]:
+        """Wait until every event was sent; the payloads sent."""
+        self._future.result(timeout)
+        return self.payloads
+
+    @property
+    def done(self) -> bool:
+        """Whether every event was sent (or sending failed)."""
+        return self._future.done()
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -75,14 +244,36 @@ def _json(data: Any, status: int = 200) -> web.Response:
     )
 
 
+def _raw(body: bytes, status: int, headers: dict[str, str]) -> web.Response:
+    return web.Response(body=body, status=status, headers=headers)
+
+
+def _error(status: int, message: str, code: int) -> web.Response:
+    return _json({"message": message, "code": code}, status)
+
+
 class FakeDiscord:
     """The loopback Discord API; ``start()`` it, point the bot at ``api_base`` and ``gateway_url``."""
 
     def __init__(
-        self, *, token: str = TOKEN, guild_channels: tuple[int, ...] = (CHANNEL_ID, ANSWER_CHANNEL_ID)
+        self,
+        *,
+        token: str = TOKEN,
+        guild_channels: tuple[int, ...] = (CHANNEL_ID, ANSWER_CHANNEL_ID),
+        interaction_deadline: float = INTERACTION_DEADLINE,
+        token_lifetime: float = TOKEN_LIFETIME,
     ) -> None:
         self.token = token
         self.guild_channels = guild_channels
+        self.interaction_deadline = interaction_deadline
+        self.token_lifetime = token_lifetime
+        # All below are guarded by _cond.
+        self._interactions: dict[int, _Interaction] = {}
+        self._by_token: dict[str, _Interaction] = {}
+        self._faults: list[_Fault] = []
+        self._global_limit_until = 0.0  # time.monotonic()
+        self._global_limit_retry_after: float | None = None
+        self._global_limit_interactions = True
         self.requests: list[Recorded] = []
         self.gateway_frames: list[dict[str, Any]] = []  # what clients sent on the gateway
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
@@ -149,9 +340,7 @@ class FakeDiscord:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = self._runner.addresses[0][1]
 
     async def _stop_site(self) -> None:
         for ws in list(self._sockets):
@@ -160,9 +349,13 @@ class FakeDiscord:
             await self._runner.cleanup()
 
     # -- recording -------------------------------------------------------------------------------
-    def _record(self, item: Recorded) -> None:
+    def _record(
+        self, item: Recorded, interaction: _Interaction | None = None, *, callback: bool = False
+    ) -> None:
         with self._cond:
             self.requests.append(item)
+            if interaction is not None:
+                (interaction.callbacks if callback else interaction.followups).append(item)
             self._cond.notify_all()
 
     def find(self, method: str, path_start: str, since: int = 0) -> list[Recorded]:
@@ -175,14 +368,17 @@ class FakeDiscord:
     ) -> Recorded:
         """The first recorded request (from index ``since``) matching ``predicate``; waits for it."""
         deadline = time.monotonic() + timeout
+        scanned = since
         with self._cond:
             while True:
-                for item in self.requests[since:]:
+                # Only the requests recorded since the last look: a burst must not cost O(n) per request.
+                for item in self.requests[scanned:]:
                     if predicate(item):
                         return item
+                scanned = max(scanned, len(self.requests))
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    seen = [f"{r.method} {r.path}" for r in self.requests[since:]]
+                    seen = [f"{r.method} {r.path} {r.status}" for r in self.requests[since:]]
                     raise TimeoutError(f"no matching request; seen since {since}: {seen}")
                 self._cond.wait(remaining)
 
@@ -209,6 +405,177 @@ class FakeDiscord:
                     raise TimeoutError("no client identified")
                 self._cond.wait(remaining)
 
+    # -- interactions ----------------------------------------------------------------------------
+    def _interaction(self, interaction_id: int, token: str | None) -> _Interaction:
+        # Called with _cond held.
+        known = self._interactions.get(interaction_id)
+        if known is None:
+            known = _Interaction(interaction_id, token, snowflake_time(interaction_id))
+            self._interactions[interaction_id] = known
+        if token is not None and known.token is None:
+            known.token = token
+        if known.token is not None:
+            self._by_token.setdefault(known.token, known)
+        return known
+
+    def _register_dispatched(self, payload: dict[str, Any]) -> None:
+        with self._cond:
+            self._interaction(int(payload["id"]), payload.get("token")).dispatched_at = time.time()
+
+    def interaction_outcome(self, interaction_id: int | str) -> InteractionOutcome:
+        """What became of one interaction (dispatched by the fake or seen in a callback)."""
+        with self._cond:
+            return self._interactions[int(interaction_id)].outcome()
+
+    def interaction_outcomes(self, ids: Iterable[int | str] | None = None) -> list[InteractionOutcome]:
+        """Outcomes of these interactions (default: every one known), oldest first."""
+        with self._cond:
+            chosen = self._interactions.values() if ids is None else [self._interactions[int(i)] for i in ids]
+            return sorted((i.outcome() for i in chosen), key=lambda o: o.id)
+
+    def interaction_summary(self, ids: Iterable[int | str] | None = None) -> InteractionSummary:
+        """Counts of acknowledged-in-time, late, never and still pending interactions."""
+        outcomes = self.interaction_outcomes(ids)
+        now = time.time()
+        acked = [o for o in outcomes if o.acknowledged]
+        late = sum(1 for o in outcomes if not o.acknowledged and o.late_callbacks)
+        pending = sum(
+            1
+            for o in outcomes
+            if not o.acknowledged and not o.late_callbacks and now <= o.created_at + self.interaction_deadline
+        )
+        return InteractionSummary(
+            total=len(outcomes),
+            acked_in_time=len(acked),
+            late=late,
+            never=len(outcomes) - len(acked) - late - pending,
+            pending=pending,
+            deferred=sum(1 for o in acked if o.callback_type in (5, 6)),
+            followed_up=sum(1 for o in acked if o.messages),
+        )
+
+    def wait_interactions_settled(
+        self, ids: Iterable[int | str] | None = None, *, timeout: float = 30.0
+    ) -> InteractionSummary:
+        """Wait until none of these interactions is pending (acknowledged or past its deadline)."""
+        chosen = None if ids is None else list(ids)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                summary = self.interaction_summary(chosen)
+                remaining = deadline - time.monotonic()
+                if not summary.pending:
+                    return summary
+                if remaining <= 0:
+                    raise TimeoutError(f"interactions still pending: {summary}")
+                # Deadlines pass without any request to wake us: look again at least every 0.1 s.
+                self._cond.wait(min(remaining, 0.1))
+
+    # -- faults ----------------------------------------------------------------------------------
+    def _add_fault(self, fault: _Fault) -> None:
+        with self._cond:
+            self._faults.append(fault)
+
+    def fail_next(
+        self,
+        method: str | None,
+        path_prefix: str,
+        *,
+        times: int = 1,
+        status: int = 503,
+        json_body: bool = False,
+    ) -> None:
+        """Answer the next ``times`` matching requests with a server error, then behave normally.
+
+        ``path_prefix`` is without /api/v10; ``*`` stands for one path segment. The body is Discord's
+        JSON error with ``json_body``, else the plain text its proxy sends.
+        """
+        if json_body:
+            body = json.dumps({"message": f"{status}: Server error (fake)", "code": 0}).encode()
+            headers = {"Content-Type": "application/json"}
+        else:
+            body = b"upstream connect error or disconnect/reset before headers. reset reason: overflow"
+            headers = {"Content-Type": "text/plain"}
+        self._add_fault(_Fault(method, _path_pattern(path_prefix), times, status, body, headers))
+
+    def rate_limit_next(
+        self,
+        method: str | None,
+        path_prefix: str,
+        *,
+        times: int = 1,
+        retry_after: float = 1.0,
+        is_global: bool = False,
+        scope: str = "user",
+    ) -> None:
+        """Answer the next ``times`` matching requests with a 429 as Discord's, then behave normally."""
+        self._add_fault(
+            _Fault(
+                method,
+                _path_pattern(path_prefix),
+                times,
+                429,
+                _rate_limit_body(retry_after, is_global=is_global),
+                _rate_limit_headers(retry_after, is_global=is_global, scope="global" if is_global else scope),
+            )
+        )
+
+    def rate_limit_globally(
+        self, seconds: float, *, retry_after: float | None = None, interactions: bool = True
+    ) -> None:
+        """Answer every request with a global 429 for ``seconds`` from now.
+
+        ``retry_after`` defaults to what is left of the window. Real Discord exempts interaction
+        callbacks and their webhooks from the global limit: pass ``interactions=False`` for that.
+        """
+        with self._cond:
+            self._global_limit_until = time.monotonic() + seconds
+            self._global_limit_retry_after = retry_after
+            self._global_limit_interactions = interactions
+
+    def slow_down(
+        self, method: str | None, path_prefix: str, seconds: float, *, times: int | None = None
+    ) -> None:
+        """Delay the answer to matching requests by ``seconds`` (the next ``times``, or until cleared)."""
+        self._add_fault(_Fault(method, _path_pattern(path_prefix), times, latency=seconds))
+
+    def clear_faults(self) -> None:
+        """Forget every pending fault, latency and global rate limit."""
+        with self._cond:
+            self._faults.clear()
+            self._global_limit_until = 0.0
+
+    def _take_faults(self, method: str, path: str) -> tuple[web.Response | None, float]:
+        """The failure to answer with (if any) and the latency to add, spending one of each."""
+        failure: web.Response | None = None
+        latency = 0.0
+        is_interaction = path.startswith(("/interactions/", "/webhooks/"))
+        with self._cond:
+            left = self._global_limit_until - time.monotonic()
+            if left > 0 and (self._global_limit_interactions or not is_interaction):
+                retry_after = self._global_limit_retry_after or round(left, 3)
+                headers = _rate_limit_headers(retry_after, is_global=True, scope="global")
+                failure = _raw(_rate_limit_body(retry_after, is_global=True), 429, headers)
+            delayed = False
+            spent = False
+            for fault in self._faults:
+                if not fault.matches(method, path):
+                    continue
+                if fault.status:
+                    if failure is not None:
+                        continue  # the next matching request gets it
+                    failure = _raw(fault.body, fault.status, fault.headers)
+                else:
+                    if delayed:
+                        continue
+                    latency, delayed = fault.latency, True
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                    spent = spent or fault.remaining <= 0
+            if spent:
+                self._faults = [f for f in self._faults if f.remaining is None or f.remaining > 0]
+        return failure, latency
+
     # -- REST ------------------------------------------------------------------------------------
     async def _file(self, request: web.Request) -> web.Response:
         data = self.files.get(request.match_info["name"])
@@ -229,13 +596,82 @@ class FakeDiscord:
         return json.loads(raw) if raw else None
 
     async def _rest(self, request: web.Request) -> web.Response:
+        arrived = time.monotonic()
         path = "/" + request.match_info["path"]
-        body = await self._body(request)
-        self._record(Recorded(request.method, path, dict(request.query), dict(request.headers), body))
-        if request.headers.get("Authorization") not in (f"Bot {self.token}", None):
-            return _json({"message": "401: Unauthorized", "code": 0}, 401)
-        parts = path.strip("/").split("/")
         method = request.method
+        body = await self._body(request)
+        parts = path.strip("/").split("/")
+        interaction: _Interaction | None = None
+        is_callback = parts[0] == "interactions" and parts[-1] == "callback" and len(parts) == 4
+        if is_callback and parts[1].isdigit():
+            with self._cond:
+                interaction = self._interaction(int(parts[1]), parts[2])
+        elif parts[0] == "webhooks" and len(parts) >= 3:
+            with self._cond:
+                interaction = self._by_token.get(parts[2])
+        if request.headers.get("Authorization") not in (f"Bot {self.token}", None):
+            response = _error(401, "401: Unauthorized", 0)
+        else:
+            failure, latency = self._take_faults(method, path)
+            if latency:
+                await asyncio.sleep(latency)
+            # A failed request changes nothing: a 429'd or 5xx'd callback acknowledges nothing.
+            if failure is not None:
+                response = failure
+            elif is_callback:
+                response = self._callback(interaction, parts[1], body or {})
+            elif parts[0] == "webhooks":
+                response = self._webhook(interaction, method, body)
+            else:
+                response = self._route(method, path, parts, body)
+        self._record(
+            Recorded(
+                method, path, dict(request.query), dict(request.headers), body, arrived, response.status
+            ),
+            interaction,
+            callback=is_callback,
+        )
+        return response
+
+    def _callback(
+        self, interaction: _Interaction | None, interaction_id: str, body: dict[str, Any]
+    ) -> web.Response:
+        now = time.time()
+        kind = body.get("type", 4)
+        with self._cond:
+            if interaction is None:
+                return _error(404, "Unknown interaction", 10062)
+            if interaction.acked_at is not None:
+                return _error(400, "Interaction has already been acknowledged.", 40060)
+            if now > interaction.created_at + self.interaction_deadline:
+                interaction.late_callbacks += 1
+                return _error(404, "Unknown interaction", 10062)
+            interaction.acked_at = now
+            interaction.callback_type = kind
+        message = self._message(body.get("data") or {}, webhook=True) if kind in (4, 7) else None
+        answer = {
+            "id": interaction_id,
+            "type": 2,
+            "response_message_id": message["id"] if message else None,
+            "response_message_loading": kind == 5,
+            "response_message_ephemeral": bool((body.get("data") or {}).get("flags", 0) & 64),
+        }
+        resource: dict[str, Any] = {"type": kind}
+        if message:
+            resource["message"] = message
+        return _json({"interaction": answer, "resource": resource})
+
+    def _webhook(self, interaction: _Interaction | None, method: str, body: Any) -> web.Response:
+        # The only webhooks the bot uses are interaction tokens: alive once acknowledged, for a while.
+        with self._cond:
+            acked_at = None if interaction is None else interaction.acked_at
+        if acked_at is None or time.time() > acked_at + self.token_lifetime:
+            return _error(404, "Unknown Webhook", 10015)
+        if method == "DELETE":
+            return web.Response(status=204)
+        return _json(self._message(body or {}, webhook=True))
+
+    def _route(self, method: str, path: str, parts: list[str], body: Any) -> web.Response:
         if path == "/users/@me" and method == "GET":
             return _json(BOT_USER)
         if path == "/oauth2/applications/@me":
@@ -284,24 +720,6 @@ class FakeDiscord:
                 self.commands[guild] = echoed
                 return _json(echoed)
             return _json(self.commands.get(guild, []))
-        if parts[0] == "interactions" and parts[-1] == "callback":
-            kind = body.get("type", 4)
-            message = self._message(body.get("data") or {}, webhook=True) if kind in (4, 7) else None
-            interaction = {
-                "id": parts[1],
-                "type": 2,
-                "response_message_id": message["id"] if message else None,
-                "response_message_loading": kind == 5,
-                "response_message_ephemeral": bool((body.get("data") or {}).get("flags", 0) & 64),
-            }
-            resource: dict[str, Any] = {"type": kind}
-            if message:
-                resource["message"] = message
-            return _json({"interaction": interaction, "resource": resource})
-        if parts[0] == "webhooks":
-            if method == "DELETE":
-                return web.Response(status=204)
-            return _json(self._message(body or {}, webhook=True))
         if parts[0] == "channels" and parts[-1] == "typing":
             return web.Response(status=204)
         if parts[0] == "channels" and parts[-1] == "messages" and method == "POST":
@@ -380,7 +798,7 @@ class FakeDiscord:
             self._cond.notify_all()
 
     def guild_payload(self) -> dict[str, Any]:
-        channels = [
+        channels: list[dict[str, Any]] = [
             {
                 "id": str(c),
                 "type": 0,
@@ -449,12 +867,55 @@ class FakeDiscord:
     def dispatch(self, event: str, data: dict[str, Any]) -> None:
         """Send a gateway event to every connected client (thread-safe)."""
         assert self._loop is not None
+        if event == "INTERACTION_CREATE":
+            self._register_dispatched(data)
 
         async def send_all() -> None:
             for ws in list(self._sockets):
                 await self._send(ws, event, data)
 
         asyncio.run_coroutine_threadsafe(send_all(), self._loop).result(10)
+
+    def dispatch_many(
+        self,
+        event: str,
+        make_payload: Callable[[int], dict[str, Any]],
+        count: int,
+        *,
+        rate_per_second: float,
+        wait: bool = True,
+    ) -> Burst:
+        """Send ``count`` events at ``rate_per_second``, paced on the fake's own loop (thread-safe).
+
+        ``make_payload(i)`` builds event ``i`` on the fake's thread just before it is sent, so an
+        interaction id minted there (``interaction_payload``) carries its real sending time. It must
+        be quick and touch nothing the test thread changes meanwhile. A sender that falls behind
+        sends at once, to keep the average rate. ``wait=False`` returns while events are still going.
+        """
+        assert self._loop is not None
+        payloads: list[dict[str, Any]] = []
+        sent_at: list[float] = []
+        interval = 1.0 / rate_per_second
+
+        async def pace() -> None:
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            for i in range(count):
+                delay = start + i * interval - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                payload = make_payload(i)
+                if event == "INTERACTION_CREATE":
+                    self._register_dispatched(payload)
+                for ws in list(self._sockets):
+                    await self._send(ws, event, payload)
+                payloads.append(payload)
+                sent_at.append(time.monotonic())
+
+        burst = Burst(asyncio.run_coroutine_threadsafe(pace(), self._loop), payloads, sent_at)
+        if wait:
+            burst.wait(count * interval + 60)
+        return burst
 
     def close_sockets(self) -> None:
         """Drop every gateway connection (thread-safe)."""
@@ -543,10 +1004,14 @@ def interaction_payload(
     channel_id: int = CHANNEL_ID,
     guild_id: int | None = GUILD_ID,
     message: dict[str, Any] | None = None,
+    created_at: float | None = None,
 ) -> dict[str, Any]:
-    """An INTERACTION_CREATE payload; ``kind`` 2 command, 3 component, 4 autocomplete."""
+    """An INTERACTION_CREATE payload; ``kind`` 2 command, 3 component, 4 autocomplete.
+
+    Its id carries the time now, or ``created_at`` (Unix seconds), which sets its 3 s deadline.
+    """
     payload: dict[str, Any] = {
-        "id": str(snowflake()),
+        "id": str(snowflake() if created_at is None else snowflake_at(created_at)),
         "application_id": str(APPLICATION_ID),
         "type": kind,
         "token": f"itoken-{snowflake()}",
