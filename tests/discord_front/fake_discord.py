@@ -4,11 +4,17 @@ It serves what the real discord.py client needs to log in, register commands, re
 answer interactions, and records every HTTP request the bot makes so tests can assert on them.
 The server runs in its own thread with its own event loop, so tests (sync or async) and a bot in a
 subprocess can share one instance.
+
+Like Discord, ids are time-based snowflakes and an interaction must be acknowledged within 3 s of
+its creation (``interaction_outcome``, ``interaction_summary``). Tests can inject 429s, server
+errors and latency (``rate_limit_next``, ``rate_limit_globally``, ``fail_next``, ``slow_down``) and
+send bursts of events paced on the server's loop (``dispatch_many``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import math
 import re
@@ -101,7 +107,10 @@ class Recorded:
 
 @dataclass(frozen=True)
 class InteractionOutcome:
-    """What became of one interaction, as Discord would see it (times are Unix seconds)."""
+    """What became of one interaction, as Discord would see it.
+
+    Its times are Unix seconds, to compare with snowflakes; ``Recorded.at`` stays monotonic.
+    """
 
     id: int
     token: str | None  # None until the fake dispatched it or saw its callback
@@ -189,7 +198,9 @@ def _path_pattern(path_prefix: str) -> re.Pattern[str]:
     )
 
 
-def _rate_limit_headers(retry_after: float, *, is_global: bool, scope: str) -> dict[str, str]:
+def _rate_limit_headers(
+    retry_after: float, *, is_global: bool, scope: str, bucket: str = ""
+) -> dict[str, str]:
     # discord.py takes a 429 without "Via" for a Cloudflare ban and raises instead of retrying.
     headers = {
         "Content-Type": "application/json",  # a text 429 is a ban to discord.py too
@@ -206,7 +217,8 @@ def _rate_limit_headers(retry_after: float, *, is_global: bool, scope: str) -> d
                 "X-RateLimit-Remaining": "0",
                 "X-RateLimit-Reset": f"{time.time() + retry_after:.3f}",
                 "X-RateLimit-Reset-After": f"{retry_after:.3f}",
-                "X-RateLimit-Bucket": "fake-bucket",
+                # discord.py files routes under this hash: one per fault, not one shared by all routes.
+                "X-RateLimit-Bucket": bucket,
             }
         )
     return headers
@@ -516,7 +528,12 @@ class FakeDiscord:
                 times,
                 429,
                 _rate_limit_body(retry_after, is_global=is_global),
-                _rate_limit_headers(retry_after, is_global=is_global, scope="global" if is_global else scope),
+                _rate_limit_headers(
+                    retry_after,
+                    is_global=is_global,
+                    scope="global" if is_global else scope,
+                    bucket=hashlib.sha1(f"{method} {path_prefix}".encode()).hexdigest()[:32],
+                ),
             )
         )
 
