@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     shard_ids: list[int] | None = None
     # A file the bot touches every 30 s while connected; Docker's HEALTHCHECK reads its age.
     health_file: Path | None = None
+    # How often the health file is written; the check allows three intervals of 30 s at most.
+    health_interval_seconds: float = Field(default=30.0, gt=0.0, le=30.0)
     # For tests only: point discord.py at a loopback fake Discord API instead of discord.com.
     discord_api_base: str | None = None
     discord_gateway_url: str | None = None

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["EXPLAINED_CONTRIBUTIONS", "Answer", "Citation", "Reason", "Trace"]
+__all__ = ["EXPLAINED_CONTRIBUTIONS", "Answer", "Citation", "Reason", "Trace", "quoted"]
 
 # Contributions printed by ``ask --explain``: the largest, enough to see what decided without
 # reading every feature (the trace itself keeps them all).
@@ -115,3 +115,13 @@ class Answer:
         if explain:
             shown["trace"] = self.trace.to_json() if self.trace is not None else None
         return shown
+
+
+_QUOTE_MARKS = "\"'“”‘’«»„"
+
+
+def quoted(text: str) -> str:
+    """``text`` in quotation marks, unless it already starts or ends with one (no ““doubled”” marks)."""
+    if text[:1] in _QUOTE_MARKS or text[-1:] in _QUOTE_MARKS:
+        return text
+    return f"“{text}”"

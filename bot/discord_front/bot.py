@@ -20,7 +20,7 @@ from discord.ext import commands
 from bot.config import Settings
 from bot.discord_front.errors import NotAdmin, report_event_error, report_interaction_error
 from bot.discord_front.flow import AnswerFlow, InteractionTarget
-from bot.discord_front.health import HEALTH_INTERVAL_SECONDS, write_health
+from bot.discord_front.health import write_health
 from bot.discord_front.views import DYNAMIC_ITEMS
 from bot.runtime import Citebot
 
@@ -114,7 +114,7 @@ class CitebotBot(commands.Bot):
             if self.is_ready() and math.isfinite(self.latency):  # latency: heartbeats are acknowledged
                 health = await self.app.health()
                 await asyncio.to_thread(write_health, path, health.lines())
-            await asyncio.sleep(HEALTH_INTERVAL_SECONDS)
+            await asyncio.sleep(self.settings.health_interval_seconds)
 
     def _target_guild(self) -> discord.Object | None:
         return discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None

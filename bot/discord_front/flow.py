@@ -44,7 +44,7 @@ ACK_WINDOW_SECONDS = 3.0
 # Time kept back for the acknowledgement to travel to Discord.
 ACK_MARGIN_SECONDS = 0.3
 # An answer not ready this long after the interaction's creation is deferred first.
-DEFER_AFTER_SECONDS = 1.5
+DEFER_AFTER_SECONDS = 1.0
 # A mention's answer not ready this soon shows "citebot is typing…".
 TYPING_AFTER_SECONDS = 1.0
 COOLDOWN_REACTION = "⏳"
@@ -64,8 +64,8 @@ class AnswerTarget(Protocol):
     async def cooled_down(self, wait: float) -> None:
         """The member asked again too soon."""
 
-    async def wait_for(self, work: asyncio.Future[AskResult]) -> AskResult:
-        """The answer, keeping the member informed (defer, typing) while it is worked out."""
+    async def wait_for(self, work: asyncio.Future[AskResult], expected: float) -> AskResult:
+        """The answer (``expected`` in so many seconds), keeping the member informed meanwhile."""
 
     async def deliver(self, rendered: RenderedAnswer, question: str) -> None:
         """Send the answer."""
@@ -88,6 +88,11 @@ class InteractionTarget:
         self.deadline = Deadline.after_creation(interaction, ACK_WINDOW_SECONDS - ACK_MARGIN_SECONDS)
         self.defer_at = Deadline.after_creation(interaction, DEFER_AFTER_SECONDS)
         self.missed = False  # Discord no longer accepts an acknowledgement
+        log.debug("interaction %s seen %.3f s after its creation", interaction.id, self.age())
+
+    def age(self) -> float:
+        """Seconds since Discord created the interaction."""
+        return DEFER_AFTER_SECONDS - self.defer_at.left()
 
     def describe(self) -> str:
         """Ids for the log."""
@@ -102,8 +107,9 @@ class InteractionTarget:
         """Run the callback ``send()`` if the deadline allows; whether it was acknowledged."""
         left = self.deadline.left()
         if self.missed or left <= 0:
-            self._miss(f"{-left + ACK_MARGIN_SECONDS:.1f} s too late to start")
+            self._miss(f"{self.age():.1f} s after its creation, too late to start")
             return False
+        log.debug("interaction %s: %s at %.3f s", self.interaction.id, what, self.age())
         try:
             await asyncio.wait_for(send(), left)
         except discord.HTTPException as exc:
@@ -129,7 +135,7 @@ class InteractionTarget:
         """The member asked again too soon."""
         await self.refuse(f"You're asking quickly! Please wait {wait:.0f} more seconds.")
 
-    async def wait_for(self, work: asyncio.Future[AskResult]) -> AskResult:
+    async def wait_for(self, work: asyncio.Future[AskResult], expected: float) -> AskResult:
         """The answer, keeping the member informed while it is worked out."""
         done, _ = await asyncio.wait({work}, timeout=max(self.defer_at.left(), 0.0))
         if not done:
@@ -208,7 +214,7 @@ class MessageTarget:
         with contextlib.suppress(discord.HTTPException):
             await self.message.add_reaction(COOLDOWN_REACTION)
 
-    async def wait_for(self, work: asyncio.Future[AskResult]) -> AskResult:
+    async def wait_for(self, work: asyncio.Future[AskResult], expected: float) -> AskResult:
         """The answer, keeping the member informed while it is worked out."""
         done, _ = await asyncio.wait({work}, timeout=TYPING_AFTER_SECONDS)
         if not done:
@@ -255,12 +261,13 @@ class AnswerFlow:
         except QuestionError as exc:
             await target.refuse(str(exc))
             return
+        expected = bot.app.expected_wait()
         work = asyncio.ensure_future(
             bot.app.ask(
                 question, guild_id=target.guild_id, channel_id=target.channel_id, user_id=target.user_id
             )
         )
-        result = await target.wait_for(work)
+        result = await target.wait_for(work, expected)
         rendered = render_answer(result.answer, result.answer_id)
         await target.deliver(rendered, question)
         log.info(

@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 
 # How long closing waits for queued question-log writes.
 CLOSE_FLUSH_SECONDS = 10.0
+RECENT_ANSWERS = 1024
+# Weight of the newest answer in the moving average of answer time.
+ANSWER_TIME_SMOOTHING = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +81,11 @@ class Citebot:
         self.questions = questions
         self.guilds = guilds
         self._answerer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="citebot-answer")
+        # Recent answers by (knowledge version, question): a burst often asks the same thing, and the
+        # answer cannot differ while the knowledge is the same. Used only on the answering thread.
+        self._recent: OrderedDict[tuple[str, str], Answer] = OrderedDict()
+        self._waiting = 0  # questions submitted to the answering thread and not yet answered
+        self._answer_seconds = 0.002  # a moving average of how long one answer takes
 
     @classmethod
     async def open(cls, settings: Settings) -> Citebot:
@@ -145,11 +154,38 @@ class Citebot:
         """The pseudonymous id stored for a user."""
         return self.questions.user_hash(user_id)
 
+    def expected_wait(self) -> float:
+        """Seconds a question asked now would likely wait for its answer (the queue ahead of it)."""
+        return (self._waiting + 1) * self._answer_seconds
+
+    def _timed_answer(self, question: str) -> Answer:
+        started = time.perf_counter()
+        knowledge = self.service.knowledge.version
+        try:
+            cached = self._recent.get((knowledge, question))
+            if cached is not None:
+                self._recent.move_to_end((knowledge, question))
+                return cached
+            answer = self.service.ask(question)
+            if answer.knowledge_version == knowledge:  # not swapped meanwhile
+                self._recent[(knowledge, question)] = answer
+                if len(self._recent) > RECENT_ANSWERS:
+                    self._recent.popitem(last=False)
+            return answer
+        finally:
+            self._answer_seconds += ANSWER_TIME_SMOOTHING * (
+                time.perf_counter() - started - self._answer_seconds
+            )
+
     async def answer(self, question: str) -> Answer:
         """Answer ``question`` on the answering thread; raises QuestionError for an unusable one."""
         self.service.validate(question)  # cheap, and an unusable question should not queue
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._answerer, self.service.ask, question)
+        self._waiting += 1
+        try:
+            return await loop.run_in_executor(self._answerer, self._timed_answer, question)
+        finally:
+            self._waiting -= 1
 
     async def ask(
         self,

@@ -32,7 +32,8 @@ def knowledge_copy(root: Path) -> Path:
 class BotProcess:
     """`python -m bot discord` with its environment pointing at the fake and at ``root``."""
 
-    def __init__(self, fake: FakeDiscord, root: Path, **settings: str) -> None:
+    def __init__(self, fake: FakeDiscord, root: Path, *, repo: Path = REPO, **settings: str) -> None:
+        """Start the bot of the checkout ``repo`` (another one lets a benchmark compare versions)."""
         self.fake = fake
         self.root = root
         self.log_path = root / f"bot-{time.monotonic_ns()}.log"
@@ -47,7 +48,7 @@ class BotProcess:
                 "LOG_LEVEL": "INFO",
                 "PYTHONUNBUFFERED": "1",
                 # cwd=root is outside the checkout: run this checkout's code, not an installed copy.
-                "PYTHONPATH": str(REPO),
+                "PYTHONPATH": str(repo),
             }
         )
         env.update(settings)
@@ -88,10 +89,10 @@ class BotProcess:
         self.fake.wait_ready()
 
 
-def start_bot(fake: FakeDiscord, root: Path, **settings: str) -> BotProcess:
+def start_bot(fake: FakeDiscord, root: Path, *, repo: Path = REPO, **settings: str) -> BotProcess:
     """Start the bot and wait until it is connected."""
     before = fake.identify_count
-    bot = BotProcess(fake, root, **settings)
+    bot = BotProcess(fake, root, repo=repo, **settings)
     bot.wait_connected(before)
     return bot
 
