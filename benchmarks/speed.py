@@ -34,7 +34,7 @@ TARGET_SENTENCES = 100_000
 ARTICLE_FLOOR_P99_MS = 2.0
 LARGE_FLOOR_P99_MS = 20.0
 COLD_ASK_FLOOR_S = 1.0
-LONG_LIST_FLOOR_MS = 50.0
+LONG_LIST_FLOOR_MS = 100.0
 
 # The longest question MAX_QUESTION_CHARS allows, a list of numbers sharing one name: every
 # number of it is named in one scan of the text, not one scan per number.
