@@ -6,6 +6,7 @@ Nothing here imports discord: ``python -m bot ask`` must start fast.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -104,9 +105,10 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings, service: Asker | None
             return EXIT_INVALID
         service = _service(settings, knowledge)
     from_stdin = not args.question
-    if args.json:
-        # JSON is exchanged as UTF-8, whatever the terminal's locale.
-        sys.stdout.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
+    # JSON is exchanged as UTF-8, whatever the terminal's locale (a stream a caller swapped in
+    # is left as it is).
+    if args.json and isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(encoding="utf-8", errors="replace")
     status = EXIT_OK
     printed = False
     for question in _stdin_lines() if from_stdin else map(_from_argv, args.question):
@@ -135,7 +137,8 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings, service: Asker | None
 
 def _stdin_lines() -> Iterator[str]:
     """Stdin's lines as they arrive, without their line ends; undecodable bytes become U+FFFD."""
-    sys.stdin.reconfigure(errors="replace")  # type: ignore[union-attr]
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")
     for line in sys.stdin:
         yield line.rstrip("\r\n")
 
