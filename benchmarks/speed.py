@@ -6,6 +6,7 @@ Run from the repository root:  python benchmarks/speed.py  (see benchmarks/READM
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import resource
@@ -24,13 +25,22 @@ from bot.core.text import STOP_WORDS, tokenize
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_KNOWLEDGE = REPO / "knowledge"
+# The development data sits in ../shared/eval next to a checkout (CITEBOT_EVAL_DIR elsewhere).
+EVAL_DIR = Path(os.environ.get("CITEBOT_EVAL_DIR", REPO.parent / "shared" / "eval"))
 # Only the knowledge documents of the SQuAD sample are read, never its question files.
-SQUAD_DOCUMENTS = Path("/work/shared/eval/squad-dev")
+SQUAD_DOCUMENTS = EVAL_DIR / "squad-dev"
 TARGET_SENTENCES = 100_000
 
 ARTICLE_FLOOR_P99_MS = 2.0
 LARGE_FLOOR_P99_MS = 20.0
 COLD_ASK_FLOOR_S = 1.0
+LONG_LIST_FLOOR_MS = 100.0
+
+# The longest question MAX_QUESTION_CHARS allows, a list of numbers sharing one name: every
+# number of it is named in one scan of the text, not one scan per number.
+LONG_LIST_CHARS = 4000
+LONG_LIST_QUESTION = "Which of Chang'e-" + ", ".join(str(n % 1000) for n in range(1, 1000))
+LONG_LIST_QUESTION = LONG_LIST_QUESTION[:LONG_LIST_CHARS]
 
 ARTICLE_QUESTIONS = [
     "Who tracked Chang'e-6?",
@@ -141,7 +151,7 @@ def squad_copies(target_sentences: int) -> list[Document]:
     """The SQuAD knowledge documents repeated under new titles and ids until ``target_sentences``."""
     paths = sorted(SQUAD_DOCUMENTS.glob("*/*.md"))
     if not paths:
-        sys.exit(f"no knowledge documents found under {SQUAD_DOCUMENTS}")
+        sys.exit(f"no knowledge documents found under {SQUAD_DOCUMENTS} (set CITEBOT_EVAL_DIR)")
     originals = [parse_document(path.read_text(encoding="utf-8"), str(path)) for path in paths]
     # Without its title line, each copy takes the title given to parse_document.
     untitled = [re.sub(r"(?m)^title:.*\n", "", path.read_text(encoding="utf-8"), count=1) for path in paths]
@@ -229,6 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sentences", type=int, default=TARGET_SENTENCES, help="size of the large base")
     parser.add_argument("--cold-runs", type=int, default=5, help="cold `python -m bot ask` runs (default 5)")
     args = parser.parse_args(argv)
+    if not SQUAD_DOCUMENTS.is_dir():  # before a minute of measuring, not after
+        sys.exit(f"no development data in {SQUAD_DOCUMENTS}: set CITEBOT_EVAL_DIR to the eval folder")
     rows: list[Row] = []
 
     article, seconds = timed(lambda: load_knowledge_dir(DEFAULT_KNOWLEDGE))
@@ -237,6 +249,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     questions = ARTICLE_QUESTIONS + OFF_TOPIC_QUESTIONS
     rows += speed_rows(
         "article", time_questions(QAService(article), questions, args.repeat), ARTICLE_FLOOR_P99_MS
+    )
+
+    long_list = QAService(article, max_question_chars=LONG_LIST_CHARS)
+    rows.append(
+        Row(
+            f"article: a {len(LONG_LIST_QUESTION):,}-character number list (median of 5)",
+            1000 * statistics.median(time_questions(long_list, [LONG_LIST_QUESTION], 5)),
+            "ms",
+            LONG_LIST_FLOOR_MS,
+        )
     )
 
     rss_before = peak_rss_mib()

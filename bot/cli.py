@@ -6,11 +6,12 @@ Nothing here imports discord: ``python -m bot ask`` must start fast.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -18,7 +19,7 @@ from bot.cli_kb import Asker, run_logged
 from bot.cli_kb import register as register_kb
 from bot.cli_quality import register as register_quality
 from bot.config import Settings
-from bot.core.answers import Answer
+from bot.core.answers import Answer, in_quote_marks
 from bot.core.errors import CitebotError, KnowledgeError, QuestionError
 from bot.core.knowledge import KnowledgeBase, load_knowledge_dir
 from bot.core.service import QAService
@@ -27,6 +28,10 @@ __all__ = ["build_parser", "main", "render_text"]
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 DECLINE_TEXT = "I don't know that from my sources."
+# `ask --json`'s reason for a line that could not be asked (empty, too long); "error" says why.
+INVALID_QUESTION = "invalid_question"
+# Words that end `chat`, as they end most consoles.
+CHAT_ENDINGS = frozenset({"quit", "exit"})
 
 
 def render_text(answer: Answer) -> str:
@@ -51,7 +56,9 @@ def render_text(answer: Answer) -> str:
         if where is not None and source != where:
             lines.append(f"— {where}")
         lines.append(
-            textwrap.fill(f"“{citation.text}”", width=100, initial_indent="> ", subsequent_indent="  ")
+            textwrap.fill(
+                in_quote_marks(citation.text), width=100, initial_indent="> ", subsequent_indent="  "
+            )
         )
         where = source
     if where is not None:
@@ -65,7 +72,20 @@ def _load(settings: Settings, knowledge: Path | None, out: TextIO) -> KnowledgeB
         return load_knowledge_dir(directory)
     except KnowledgeError as exc:
         print(f"citebot: cannot load the knowledge in {directory}: {exc}", file=out)
+        if knowledge is None and not directory.exists():
+            print(f"citebot: {_where_knowledge_is(settings)}", file=out)
         return None
+
+
+def _where_knowledge_is(settings: Settings) -> str:
+    """How the knowledge folder was chosen, for someone whose folder is not there."""
+    if "knowledge_dir" in settings.model_fields_set:
+        return f"KNOWLEDGE_DIR names it ({settings.knowledge_dir}); correct it, or pass --knowledge DIR"
+    return (
+        f"KNOWLEDGE_DIR is not set, so the knowledge folder is {settings.knowledge_dir}/ in the current "
+        f"folder ({Path.cwd()}); run from the repository, set KNOWLEDGE_DIR (environment or .env), "
+        "or pass --knowledge DIR"
+    )
 
 
 def _service(settings: Settings, knowledge: KnowledgeBase) -> QAService:
@@ -84,40 +104,68 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings, service: Asker | None
         if knowledge is None:
             return EXIT_INVALID
         service = _service(settings, knowledge)
-    questions: Sequence[str] = args.question
-    from_stdin = not questions
-    if from_stdin:
-        questions = [line.rstrip("\r\n") for line in sys.stdin if line.strip()]
+    from_stdin = not args.question
+    # JSON is exchanged as UTF-8, whatever the terminal's locale (a stream a caller swapped in
+    # is left as it is).
+    if args.json and isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(encoding="utf-8", errors="replace")
     status = EXIT_OK
-    for number, question in enumerate(questions):
+    printed = False
+    for question in _stdin_lines() if from_stdin else map(_from_argv, args.question):
+        if from_stdin and not args.json and not question.strip():
+            continue  # blank lines separate questions in a file; JSON keeps one line per line
         try:
             answer = service.ask(question)
         except QuestionError as exc:
             if args.json:
-                print(
-                    json.dumps(
-                        {
-                            "question": question,
-                            "answered": False,
-                            "confidence": 0.0,
-                            "citations": [],
-                            "suggestions": [],
-                            "error": str(exc),
-                        },
-                        ensure_ascii=False,
-                    )
-                )
+                print(json.dumps(_error_json(question, exc, service, args.explain), ensure_ascii=False))
             else:
                 print(f"citebot: {exc}", file=sys.stderr)
             status = EXIT_USAGE if not from_stdin else status
-            continue
-        if args.json:
-            print(json.dumps(answer.to_json(explain=args.explain), ensure_ascii=False))
         else:
-            if number:
-                print()
-            print(render_text(answer))
+            if args.json:
+                print(json.dumps(answer.to_json(explain=args.explain), ensure_ascii=False))
+            else:
+                if printed:
+                    print()
+                print(render_text(answer))
+                printed = True
+        if from_stdin:
+            sys.stdout.flush()  # whoever feeds the questions one by one sees each answer at once
     return status
+
+
+def _stdin_lines() -> Iterator[str]:
+    """Stdin's lines as they arrive, without their line ends; undecodable bytes become U+FFFD."""
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")
+    for line in sys.stdin:
+        yield line.rstrip("\r\n")
+
+
+def _from_argv(question: str) -> str:
+    # Bytes of another encoding in an argument arrive as lone surrogates, which no UTF-8 output
+    # can carry: they become U+FFFD, as on stdin.
+    return os.fsencode(question).decode("utf-8", errors="replace")
+
+
+def _error_json(question: str, error: QuestionError, service: Asker, explain: bool) -> dict[str, object]:
+    """The ``ask --json`` object of a line that could not be asked: every key of an answer."""
+    shown: dict[str, object] = {
+        "question": question,
+        "answered": False,
+        "confidence": 0.0,
+        "citations": [],
+        "suggestions": [],
+        "intent": None,
+        "reason": INVALID_QUESTION,
+        "reply": None,
+        "knowledge_version": service.knowledge.version,
+    }
+    if explain:
+        shown["trace"] = None
+    shown["error"] = str(error)
+    return shown
 
 
 def _cmd_chat(args: argparse.Namespace, settings: Settings, service: Asker | None = None) -> int:
@@ -129,14 +177,14 @@ def _cmd_chat(args: argparse.Namespace, settings: Settings, service: Asker | Non
             return EXIT_INVALID
         service = _service(settings, knowledge)
     titles = ", ".join(d.title for d in service.knowledge.documents) or "nothing yet"
-    print(f"citebot: ask me about {titles}. An empty line or Ctrl-D quits.")
+    print(f"citebot: ask me about {titles}. An empty line, quit, exit or Ctrl-D ends the chat.")
     while True:
         try:
             question = input("you> ")
         except (EOFError, KeyboardInterrupt):
             print()
             return EXIT_OK
-        if not question.strip():
+        if not question.strip() or question.strip().casefold() in CHAT_ENDINGS:
             return EXIT_OK
         try:
             print(render_text(service.ask(question)))
@@ -219,7 +267,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"citebot: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except BrokenPipeError:
-        # The reader went away (`... | head`): stop quietly, and keep Python from complaining at exit.
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        # The reader went away (`... | head`): stop quietly. What is still buffered for stdout
+        # would fail again when Python flushes it at exit, so stdout now leads nowhere.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
         return EXIT_OK
     return code

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
 
 from bot.config import Settings
 from bot.core.answers import Answer
+from bot.core.documents import fallback_title
 from bot.core.knowledge import KnowledgeBase
 
 if TYPE_CHECKING:
@@ -27,6 +28,12 @@ __all__ = ["Asker", "logging_asker", "register", "run_logged"]
 
 EXIT_OK, EXIT_INVALID = 0, 1
 T = TypeVar("T")
+# Bounds of the numeric options: beyond them a date or an SQLite integer overflows, and nobody
+# reads more of the log in a terminal.
+MAX_DAYS = 3650
+MAX_LIMIT = 1000
+# Discord user ids (snowflakes) are unsigned 64-bit integers.
+MAX_USER_ID = 2**64 - 1
 
 
 class Asker(Protocol):
@@ -60,19 +67,24 @@ class _KbArgumentParser(argparse.ArgumentParser):
         return parsed, extras
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
+def _whole_number(maximum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from 1 to ``maximum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not 1 <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"must be from 1 to {maximum}, not {value}")
+        return value
+
+    return parse
 
 
 def _user_id(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a Discord user id (digits only)")
+    if not text.isdigit() or int(text) > MAX_USER_ID:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a Discord user id (up to 20 digits)")
     return int(text)
 
 
@@ -113,11 +125,18 @@ def _cmd_add(args: argparse.Namespace, settings: Settings) -> int:
         print(f"citebot: cannot read {path}: {exc.strerror}", file=sys.stderr)
         return EXIT_INVALID
 
+    title: str | None = args.title
+    found = fallback_title(text, path.name) if title is None else None
+    if found is not None:
+        title = found[0]
+
     async def action(citebot: Citebot) -> int:
         document = await citebot.add_document(
-            text, title=args.title, url=args.url, added_by=f"cli:{getpass.getuser()}", source=str(path)
+            text, title=title, url=args.url, added_by=f"cli:{getpass.getuser()}", source=str(path)
         )
         print(f"added {document.id}: {document.title} ({len(document.sentences)} sentences)")
+        if found is not None:
+            print(f"the title is {found[1]}, as the file has no front matter title; --title sets another")
         print(f"knowledge version {citebot.knowledge_version}")
         return EXIT_OK
 
@@ -210,7 +229,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     add = sub.add_parser("add", help="add a document (Markdown, front matter optional) from a file")
     add.add_argument("file", type=Path, metavar="FILE")
-    add.add_argument("--title", help="title, when the file has no front matter title")
+    add.add_argument(
+        "--title",
+        help="title, when the file has no front matter one (default: its first heading, or file name)",
+    )
     add.add_argument("--url", help="source link, when the file has no front matter url")
     add.set_defaults(handler=_cmd_add)
 
@@ -223,11 +245,19 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     reload.set_defaults(handler=_cmd_reload)
 
     unanswered = sub.add_parser("unanswered", help="recent questions the bot declined")
-    unanswered.add_argument("--limit", type=_positive_int, default=10, metavar="N")
+    unanswered.add_argument(
+        "--limit",
+        type=_whole_number(MAX_LIMIT),
+        default=10,
+        metavar="N",
+        help=f"1 to {MAX_LIMIT} (default 10)",
+    )
     unanswered.set_defaults(handler=_cmd_unanswered)
 
     stats = sub.add_parser("stats", help="questions per day, share answered, top questions, feedback")
-    stats.add_argument("--days", type=_positive_int, default=30, metavar="N")
+    stats.add_argument(
+        "--days", type=_whole_number(MAX_DAYS), default=30, metavar="N", help=f"1 to {MAX_DAYS} (default 30)"
+    )
     stats.set_defaults(handler=_cmd_stats)
 
     forget = sub.add_parser("forget-user", help="delete a user's logged questions and votes")

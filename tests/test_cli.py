@@ -11,7 +11,10 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,8 @@ KNOWLEDGE = REPO / "knowledge"
 REQUIRED_KEYS = ["question", "answered", "confidence", "citations", "suggestions"]
 # The `ask --json` contract: exactly these keys, in this order.
 ANSWER_KEYS = [*REQUIRED_KEYS, "intent", "reason", "reply", "knowledge_version"]
+# A line `ask --json` could not ask: the same keys, then why.
+ERROR_KEYS = [*ANSWER_KEYS, "error"]
 CITATION_KEYS = ["document", "title", "url", "published", "paragraph", "text", "start", "end"]
 TRACE_KEYS = {"stage", "detail", "features", "contributions", "candidates"}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -83,6 +88,42 @@ def run(*args: str, cwd: Path = REPO, stdin: str | None = None) -> subprocess.Co
         timeout=60,
         check=False,
     )
+
+
+def run_bytes(*args: str, stdin: bytes, env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+    """``python -m bot`` fed raw bytes, in exactly the environment ``env`` (plus this checkout)."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=REPO,
+        input=stdin,
+        capture_output=True,
+        env={**env, "PYTHONPATH": str(REPO)},
+        timeout=60,
+        check=False,
+    )
+
+
+@contextmanager
+def started(*args: str) -> Iterator[subprocess.Popen[str]]:
+    """A ``python -m bot`` process to talk to line by line; killed if it hangs for a minute."""
+    env = {k: v for k, v in os.environ.items() if k.upper() != "KNOWLEDGE_DIR"}
+    with subprocess.Popen(
+        [sys.executable, "-m", "bot", *args],
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        env={**env, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(REPO)},
+    ) as process:
+        watchdog = threading.Timer(60, process.kill)
+        watchdog.start()
+        try:
+            yield process
+        finally:
+            watchdog.cancel()
+            process.kill()
 
 
 def json_lines(stdout: str) -> list[dict[str, object]]:
@@ -218,23 +259,95 @@ def test_ask_json_reads_questions_from_stdin_one_per_line() -> None:
     result = run("ask", "--json", stdin=stdin)
     assert result.returncode == 0, result.stderr
     answers = json_lines(result.stdout)
+    # One output line per input line: a blank line gets an error object in its place.
     assert [a["question"] for a in answers] == [
         "Who tracked Chang’e-6?",
+        "",
+        "   ",
         "When did Chang'e-6 launch?",
         "thanks",
     ]
-    assert all(list(a) == ANSWER_KEYS for a in answers)
-    assert "launched May 3" in answers[1]["citations"][0]["text"]  # type: ignore[index]
+    assert [a["reason"] for a in answers][1:3] == ["invalid_question", "invalid_question"]
+    assert [list(a) for a in answers] == [ANSWER_KEYS, ERROR_KEYS, ERROR_KEYS, ANSWER_KEYS, ANSWER_KEYS]
+    assert "launched May 3" in answers[3]["citations"][0]["text"]  # type: ignore[index]
+
+
+def test_ask_in_text_skips_blank_lines_on_stdin() -> None:
+    result = run("ask", stdin="hello\n\n  \nthanks\n")
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout.startswith("Hello!") and result.stdout.count("\n\n") == 1
 
 
 def test_ask_json_keeps_going_past_a_bad_line_on_stdin() -> None:
     result = run("ask", "--json", stdin="Who tracked Chang'e-6?\n" + "x" * 501 + "\nhello\n")
+    assert result.returncode == 0
     answers = json_lines(result.stdout)
     assert len(answers) == 3
-    assert list(answers[1])[:5] == REQUIRED_KEYS
-    assert answers[1]["answered"] is False
+    # The README's keys, each with a value that says nothing was answered, then why.
+    assert list(answers[1]) == ERROR_KEYS
+    assert answers[1]["answered"] is False and answers[1]["citations"] == []
+    assert answers[1]["reason"] == "invalid_question"
+    assert answers[1]["knowledge_version"] == answers[0]["knowledge_version"]
     assert "501 characters" in str(answers[1]["error"])
     assert answers[2]["reply"]
+
+
+def test_ask_json_explain_gives_a_bad_line_an_empty_trace() -> None:
+    result = run("ask", "--json", "--explain", stdin="\nhello\n")
+    blank, hello = json_lines(result.stdout)
+    assert list(blank) == [*ANSWER_KEYS, "trace", "error"] and blank["trace"] is None
+    assert list(hello) == [*ANSWER_KEYS, "trace"]
+
+
+UTF8_STRICT = {"PATH": os.environ.get("PATH", ""), "PYTHONIOENCODING": "utf-8", "LC_ALL": "C.UTF-8"}
+UTF8_LOCALE = {"PATH": os.environ.get("PATH", ""), "LC_ALL": "C.UTF-8"}  # stdin: surrogateescape
+
+
+@pytest.mark.parametrize("env", [UTF8_STRICT, UTF8_LOCALE], ids=["PYTHONIOENCODING=utf-8", "C.UTF-8"])
+def test_ask_json_replaces_bytes_that_are_not_utf8_and_answers_every_line(env: dict[str, str]) -> None:
+    result = run_bytes("ask", "--json", stdin=b"caf\xe9 ILRS\nWho is Bergquist?\n\nhello\n", env=env)
+    assert result.returncode == 0, result.stderr
+    assert b"Traceback" not in result.stderr
+    answers = json_lines(result.stdout.decode("utf-8"))  # strict: the output is valid UTF-8
+    assert [a["question"] for a in answers] == ["caf\ufffd ILRS", "Who is Bergquist?", "", "hello"]
+    assert answers[1]["answered"] is True and answers[3]["reply"]
+
+
+def test_ask_json_with_an_argument_that_is_not_utf8_prints_valid_utf8() -> None:
+    result = subprocess.run(
+        [sys.executable.encode(), b"-m", b"bot", b"ask", b"--json", b"caf\xe9 ILRS"],
+        cwd=REPO,
+        capture_output=True,
+        env={**UTF8_LOCALE, "PYTHONPATH": str(REPO)},
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json_lines(result.stdout.decode("utf-8"))[0]["question"] == "caf\ufffd ILRS"
+
+
+def test_ask_json_answers_each_stdin_line_as_it_arrives() -> None:
+    expected = json_lines(run("ask", "--json", "hello", "Who tracked Chang'e-6?").stdout)
+    with started("ask", "--json") as process:
+        assert process.stdin is not None and process.stdout is not None
+        for question, answer in zip(("hello", "Who tracked Chang'e-6?"), expected, strict=True):
+            process.stdin.write(question + "\n")
+            process.stdin.flush()
+            # The answer comes while stdin is still open: nobody has to close it first.
+            assert json.loads(process.stdout.readline() or "null") == answer
+        process.stdin.close()
+        assert process.wait() == 0
+
+
+def test_ask_stops_quietly_when_the_reader_goes_away() -> None:
+    with started("ask", "--json") as process:
+        assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+        process.stdin.write("hello\n" * 2000)
+        process.stdin.close()
+        assert json.loads(process.stdout.readline())["reply"]
+        process.stdout.close()  # as `| head -1` does
+        assert process.wait() == 0
+        assert process.stderr.read() == ""
 
 
 @pytest.mark.parametrize("question", ["", "   "])
@@ -261,11 +374,21 @@ def test_ask_json_creates_no_files(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_ask_without_a_knowledge_folder_explains(tmp_path: Path) -> None:
+def test_ask_without_a_knowledge_folder_says_where_it_looked_and_how_to_choose(tmp_path: Path) -> None:
     result = run("ask", "hello", cwd=tmp_path)
     assert result.returncode == 1
     assert "cannot load the knowledge in knowledge" in result.stderr
-    assert "is not a folder" in result.stderr
+    assert f"does not exist (looked for {tmp_path / 'knowledge'})" in result.stderr
+    assert f"in the current folder ({tmp_path})" in result.stderr
+    assert "set KNOWLEDGE_DIR" in result.stderr and "--knowledge DIR" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_file_given_as_the_knowledge_folder_is_not_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "notes.md").write_text("---\ntitle: N\n---\n\nText.\n", encoding="utf-8")
+    result = run("check", "--knowledge", str(tmp_path / "notes.md"))
+    assert result.returncode == 1
+    assert "notes.md: is not a folder" in result.stdout
 
 
 # check
@@ -311,6 +434,51 @@ def test_check_reports_quotes_that_are_not_verbatim(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "intents.yaml: intent 'a': quote 1 is not found verbatim in any document" in result.stdout
     assert "intents.yaml: intent 'b': document 'other' does not exist (known: notes)" in result.stdout
+
+
+def test_check_names_links_and_folders_it_cannot_follow(tmp_path: Path) -> None:
+    (tmp_path / "notes.md").write_text("---\ntitle: Notes\n---\n\nKourou tracked it.\n", encoding="utf-8")
+    (tmp_path / "more").mkdir()
+    (tmp_path / "more" / "back").symlink_to("..")  # a folder inside itself
+    (tmp_path / "gone.md").symlink_to("nowhere.md")
+    (tmp_path / "itself.md").symlink_to("itself.md")
+    result = run("check", "--knowledge", str(tmp_path))
+    assert result.returncode == 1, result.stdout
+    assert "OK" not in result.stdout
+    assert "the knowledge base has 3 problems" in result.stdout
+    assert (
+        f"{tmp_path / 'more' / 'back'}: leads back to {tmp_path}, a folder it is in: a loop" in result.stdout
+    )
+    assert f"{tmp_path / 'gone.md'}: is a symbolic link to nowhere.md, which does not exist" in result.stdout
+    assert f"{tmp_path / 'itself.md'}: is a symbolic link that loops" in result.stdout
+
+
+def test_check_follows_a_link_to_a_folder_of_documents(tmp_path: Path) -> None:
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "notes.md").write_text("---\ntitle: Notes\n---\n\nKourou.\n", encoding="utf-8")
+    (tmp_path / "kb").mkdir()
+    (tmp_path / "kb" / "linked").symlink_to(tmp_path / "shared")
+    result = run("check", "--knowledge", str(tmp_path / "kb"))
+    assert result.returncode == 0, result.stdout
+    assert "notes: Notes" in result.stdout
+
+
+@pytest.mark.skipif(
+    hasattr(os, "geteuid") and os.geteuid() == 0,
+    reason="root reads a folder whatever its permissions, so chmod 000 cannot make one unreadable",
+)
+def test_check_names_a_folder_it_cannot_read(tmp_path: Path) -> None:
+    (tmp_path / "notes.md").write_text("---\ntitle: Notes\n---\n\nKourou tracked it.\n", encoding="utf-8")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "hidden.md").write_text("---\ntitle: Hidden\n---\n\nText.\n", encoding="utf-8")
+    locked.chmod(0)
+    try:
+        result = run("check", "--knowledge", str(tmp_path))
+    finally:
+        locked.chmod(0o755)
+    assert result.returncode == 1
+    assert f"{locked}: cannot be read: Permission denied" in result.stdout
 
 
 # eval
@@ -603,6 +771,29 @@ def test_an_unknown_command_is_a_usage_error() -> None:
     assert "invalid choice" in result.stderr
 
 
+@pytest.mark.parametrize("ending", ["quit", "exit", "  Quit  ", "EXIT"])
+def test_chat_ends_on_quit_and_exit(ending: str) -> None:
+    result = run("chat", stdin=f"hello\n{ending}\nWho tracked Chang'e-6?\n")
+    assert result.returncode == 0, result.stderr
+    assert "Hello!" in result.stdout
+    assert "I don't know" not in result.stdout  # the ending was not asked
+    assert "Kourou" not in result.stdout  # nor anything after it
+    assert "quit, exit or Ctrl-D ends the chat" in result.stdout
+
+
+def test_a_sentence_that_is_a_quotation_keeps_its_own_quote_marks_only() -> None:
+    result = run("ask", "What did ESA say about the discovery?")
+    assert result.returncode == 0, result.stderr
+    assert "> “The discovery of a new component of plasma" in result.stdout
+    assert "““" not in result.stdout and "””" not in result.stdout
+
+
+def test_the_license_is_an_spdx_expression() -> None:
+    # The table form ({text = ...}) is deprecated: setuptools warns about it at every install.
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["license"] == "MIT"
+
+
 def test_every_command_has_help() -> None:
     help_text = build_parser().format_help()
     for command in ("ask", "chat", "check", "eval", "fit"):
@@ -616,6 +807,20 @@ def test_render_text_of_a_decline_lists_suggestions() -> None:
         "Questions I can answer that are close to yours:\n"
         "  - Who tracked Chang'e-6?"
     )
+
+
+def test_render_text_adds_quote_marks_only_around_a_sentence_without_its_own() -> None:
+    citations = tuple(
+        Citation("d", "Doc", None, None, 2, text, 0, 1)
+        for text in ("One.", "“Two,” she said.", "He said “three.”", '"Four."')
+    )
+    assert render_text(Answer("q", True, 0.9, Reason.RETRIEVAL, citations)).splitlines() == [
+        "> “One.”",
+        "> “Two,” she said.",
+        "> He said “three.”",
+        '> "Four."',
+        "— Doc, paragraph 2",
+    ]
 
 
 def test_render_text_names_each_source_once() -> None:

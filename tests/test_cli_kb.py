@@ -96,7 +96,7 @@ MALFORMED = [
     ("kb", "add"),
     ("kb", "add", "missing.md"),
     ("kb", "add", "binary.md"),
-    ("kb", "add", "no-title.md"),
+    ("kb", "add", "plain.txt", "--title", ""),
     ("kb", "add", "plain.txt", "--url", "not a link", "--title", "T"),
     ("kb", "add", "same-id.md"),  # its id, "tea", is taken
     ("kb", "remove"),
@@ -105,9 +105,13 @@ MALFORMED = [
     ("kb", "reload", "--now"),
     ("kb", "unanswered", "--limit", "0"),
     ("kb", "unanswered", "--limit", "many"),
+    ("kb", "unanswered", "--limit", "99999999999999999999"),
     ("kb", "stats", "--days", "-3"),
+    ("kb", "stats", "--days", "800000"),
+    ("kb", "stats", "--days", "2.5"),
     ("kb", "forget-user"),
     ("kb", "forget-user", "alice"),
+    ("kb", "forget-user", "99999999999999999999999"),
 ]
 
 
@@ -120,6 +124,50 @@ def test_malformed_kb_input_exits_1_with_a_message_and_changes_nothing(
     assert result.returncode == 1, (result.stdout, result.stderr)
     assert result.stderr.strip() and "Traceback" not in result.stderr
     assert _dump(store) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("stats", "--days", "800000"), "argument --days: must be from 1 to 3650, not 800000"),
+        (("unanswered", "--limit", "0"), "argument --limit: must be from 1 to 1000, not 0"),
+        (("forget-user", "18446744073709551616"), "'18446744073709551616' is not a Discord user id"),
+    ],
+)
+def test_numbers_out_of_range_say_what_is_allowed(store: Path, args: tuple[str, ...], message: str) -> None:
+    result = _run(store, "kb", *args)
+    assert result.returncode == 1 and message in result.stderr
+
+
+def test_the_largest_numbers_allowed_work(store: Path) -> None:
+    assert "last 3650 days: 1 questions" in _run(store, "kb", "stats", "--days", "3650").stdout
+    assert "capital of Peru" in _run(store, "kb", "unanswered", "--limit", "1000").stdout
+    largest_id = str(2**64 - 1)  # Discord ids are unsigned 64-bit
+    assert _run(store, "kb", "forget-user", largest_id).stdout.startswith(f"forgot user {largest_id}: 0")
+
+
+def test_kb_add_without_a_title_takes_the_file_name_and_says_so(store: Path) -> None:
+    added = _run(store, "kb", "add", "no-title.md")
+    assert added.returncode == 0, added.stderr
+    assert "added no-title: no-title (1 sentences)" in added.stdout
+    assert "the title is its file name" in added.stdout and "--title" in added.stdout
+    assert "no-title  [admin" in _run(store, "kb", "list").stdout
+
+
+def test_kb_add_without_a_title_takes_the_first_heading_and_says_so(store: Path) -> None:
+    (store / "oolong.txt").write_text("Intro line.\n\n## Oolong tea\n\nOolong is partly oxidised.\n")
+    added = _run(store, "kb", "add", "oolong.txt")
+    assert added.returncode == 0, added.stderr
+    assert "added oolong-tea: Oolong tea (2 sentences)" in added.stdout
+    assert "the title is its first heading" in added.stdout
+
+
+def test_kb_add_prefers_the_given_title_and_the_front_matter_title(store: Path) -> None:
+    (store / "titled.md").write_text("---\ntitle: Rooibos\n---\n# Heading\n\nRooibos is not tea.\n")
+    added = _run(store, "kb", "add", "titled.md")
+    assert "added rooibos: Rooibos" in added.stdout and "the title is" not in added.stdout
+    given = _run(store, "kb", "add", "no-title.md", "--title", "Puerh")
+    assert "added puerh: Puerh" in given.stdout and "the title is" not in given.stdout
 
 
 def test_reload_with_a_broken_file_names_it_and_changes_nothing(store: Path) -> None:

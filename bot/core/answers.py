@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["EXPLAINED_CONTRIBUTIONS", "Answer", "Citation", "Reason", "Trace", "quoted"]
+__all__ = ["EXPLAINED_CONTRIBUTIONS", "Answer", "Citation", "Reason", "Trace", "in_quote_marks"]
 
 # Contributions printed by ``ask --explain``: the largest, enough to see what decided without
 # reading every feature (the trace itself keeps them all).
@@ -26,6 +26,21 @@ class Reason(StrEnum):
     MISSING_ANSWER_TYPE = "missing_answer_type"  # e.g. a "when" question and no date in the best sentence
     NO_MATCH = "no_match"  # nothing in the knowledge base matched at all
     EMPTY_KNOWLEDGE = "empty_knowledge"  # there are no documents to answer from
+
+
+# Double quotation marks a sentence may open or close with ("“We will,” she said.").
+_QUOTE_MARKS = '“”„‟"«»'
+
+
+def in_quote_marks(text: str) -> str:
+    """``text`` between “ and ”, unless it opens or closes with a quotation mark of its own.
+
+    A sentence that is itself a quotation keeps only its own marks: ““The discovery…” would
+    read as a mistake, and the sentence must stay verbatim, so its marks cannot be changed.
+    """
+    if text[:1] in _QUOTE_MARKS or text[-1:] in _QUOTE_MARKS:
+        return text
+    return f"“{text}”"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,13 +130,3 @@ class Answer:
         if explain:
             shown["trace"] = self.trace.to_json() if self.trace is not None else None
         return shown
-
-
-_QUOTE_MARKS = "\"'“”‘’«»„"
-
-
-def quoted(text: str) -> str:
-    """``text`` in quotation marks, unless it already starts or ends with one (no ““doubled”” marks)."""
-    if text[:1] in _QUOTE_MARKS or text[-1:] in _QUOTE_MARKS:
-        return text
-    return f"“{text}”"

@@ -13,6 +13,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import PurePath
 from typing import Any
 
 import pysbd
@@ -27,6 +28,7 @@ __all__ = [
     "DocumentMeta",
     "Paragraph",
     "Sentence",
+    "fallback_title",
     "load_yaml",
     "parse_document",
     "sentence_spans",
@@ -243,6 +245,28 @@ def _paragraphs(body: str) -> tuple[Paragraph, ...]:
             paragraphs.append(Paragraph(number, body[start:end], start, end, section, sentences))
         block_start = separator.end() if separator else len(body)
     return tuple(paragraphs)
+
+
+def fallback_title(text: str, file_name: str) -> tuple[str, str] | None:
+    """The title of a document whose front matter has none: (its first heading, or else its file
+    name without the extension; where the title came from). None when the front matter gives a
+    title, or is broken (``parse_document`` reports that).
+    """
+    text = text.replace("\r\n", "\n").lstrip("\ufeff")
+    try:
+        raw, body, _ = _split_front_matter(text, file_name)
+    except KnowledgeError:
+        return None
+    if (raw or {}).get("title"):
+        return None
+    for line in body.splitlines():
+        heading = _HEADING.match(line)
+        if heading is not None and len(heading.group(2).strip()) <= MAX_TITLE_CHARS:
+            return heading.group(2).strip(), "its first heading"
+    stem = PurePath(file_name).stem.strip()
+    if stem:
+        return stem[:MAX_TITLE_CHARS].strip(), "its file name"
+    return None
 
 
 def parse_document(

@@ -317,11 +317,11 @@ class IntentMatcher:
             for token in tokens
         )
 
-    def suggestions(self, question: str, limit: int = 3) -> list[str]:
-        """Example questions close to ``question``, one per intent, best first."""
+    def suggestions(self, question: str | AnalysedQuestion, limit: int = 3) -> list[str]:
+        """Example questions close to ``question`` (its text or its analysis), one per intent, best first."""
         if not self._keys:
             return []
-        analysed = analyse_question(question)
+        analysed = analyse_question(question) if isinstance(question, str) else question
         key = " ".join(analysed.tokens)
         # Examples sharing a word with the question first: a full fuzzy scan of every example
         # costs as much as the rest of an answer, and is only needed when they are too few.

@@ -7,8 +7,10 @@ the knowledge being served.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,16 +115,73 @@ class KnowledgeText:
     doc_id: str | None  # None for an intent file
 
 
+def _knowledge_files(directory: Path, problems: list[KnowledgeProblem]) -> list[Path]:
+    """Every document and intent file under ``directory``, following symbolic links.
+
+    What cannot be read is a problem naming its path, never skipped in silence: a folder without
+    permission, a link to nothing, a link that leads back into a folder it is in.
+    """
+    found: list[Path] = []
+    suffixes = DOCUMENT_SUFFIXES + INTENT_SUFFIXES
+
+    def walk(folder: Path, above: tuple[tuple[int, int], ...]) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            problems.append(KnowledgeProblem(str(folder), f"cannot be read: {exc.strerror}"))
+            return
+        for entry in entries:
+            path = Path(entry.path)
+            suffix = path.suffix.lower()
+            # A link that cannot be followed matters when it names a knowledge file or, having
+            # no extension, perhaps a folder of them.
+            hidden = entry.name.startswith(".")
+            wanted = not hidden and (suffix in suffixes or not suffix)
+            try:
+                is_dir, is_file = entry.is_dir(), entry.is_file()
+                identity = entry.stat() if is_dir else None
+            except OSError as exc:
+                if wanted:
+                    why = "loops" if exc.errno == errno.ELOOP else f"cannot be followed: {exc.strerror}"
+                    problems.append(KnowledgeProblem(str(path), f"is a symbolic link that {why}"))
+                continue
+            if identity is not None:
+                key = (identity.st_dev, identity.st_ino)
+                if key in above:
+                    problems.append(
+                        KnowledgeProblem(
+                            str(path), f"leads back to {os.path.realpath(path)}, a folder it is in: a loop"
+                        )
+                    )
+                else:
+                    walk(path, (*above, key))
+            elif is_file:
+                if suffix in suffixes and not hidden:
+                    found.append(path)
+            elif entry.is_symlink() and wanted:
+                problems.append(
+                    KnowledgeProblem(
+                        str(path), f"is a symbolic link to {os.readlink(path)}, which does not exist"
+                    )
+                )
+
+    top = directory.stat()
+    walk(directory, ((top.st_dev, top.st_ino),))
+    return sorted(found)
+
+
 def read_knowledge_texts(directory: Path) -> tuple[list[KnowledgeText], list[KnowledgeProblem]]:
     """The text of every document and intent file under ``directory``, and every file that failed."""
+    if not directory.exists():
+        raise KnowledgeError(
+            [KnowledgeProblem(str(directory), f"does not exist (looked for {directory.absolute()})")]
+        )
     if not directory.is_dir():
         raise KnowledgeError([KnowledgeProblem(str(directory), "is not a folder")])
     texts: list[KnowledgeText] = []
     problems: list[KnowledgeProblem] = []
-    for path in sorted(p for p in directory.rglob("*") if p.is_file() and not p.name.startswith(".")):
+    for path in _knowledge_files(directory, problems):
         suffix = path.suffix.lower()
-        if suffix not in DOCUMENT_SUFFIXES + INTENT_SUFFIXES:
-            continue
         source = str(path)
         try:
             text = path.read_text(encoding="utf-8")

@@ -108,10 +108,12 @@ class QAService:
         return answer
 
     def _answer(self, knowledge: KnowledgeBase, text: str) -> Answer:
-        gathered = gather(knowledge, text)
+        # Analysed once: a declined question's suggestions are found from the same analysis.
+        question = analyse_question(text)
+        gathered = gather(knowledge, text, question)
         if isinstance(gathered, Answer):
             if not gathered.answered:
-                return replace(gathered, suggestions=tuple(knowledge.matcher.suggestions(text)))
+                return replace(gathered, suggestions=tuple(knowledge.matcher.suggestions(question)))
             return gathered
         index = knowledge.index
         scored = score(self.model, gathered)
@@ -146,7 +148,7 @@ class QAService:
                 False,
                 confidence,
                 decline_reason(contributions),
-                suggestions=tuple(knowledge.matcher.suggestions(text)),
+                suggestions=tuple(knowledge.matcher.suggestions(question)),
                 knowledge_version=knowledge.version,
                 trace=trace,
             )
@@ -195,14 +197,18 @@ class Scored:
     intent: ResolvedIntent | None  # the intent answering, when its answer is the likelier
 
 
-def gather(knowledge: KnowledgeBase, text: str) -> Gathered | Answer:
-    """Analyse, retrieve and compute features; an :class:`Answer` when no model is needed.
+def gather(
+    knowledge: KnowledgeBase, text: str, question: AnalysedQuestion | None = None
+) -> Gathered | Answer:
+    """Analyse (unless ``question`` is the analysis of ``text``), retrieve and compute features;
+    an :class:`Answer` when no model is needed.
 
     That is small talk (a fixed reply), and the categorical declines (no documents, no
     candidate, a numbered name never mentioned), returned without suggestions.
     """
     index = knowledge.index
-    question = analyse_question(text)
+    if question is None:
+        question = analyse_question(text)
     terms = query_terms(index, question)
     matches = knowledge.matcher.ranked(question, terms)
     chitchat = chitchat_match(matches)

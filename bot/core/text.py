@@ -58,7 +58,10 @@ _NAME_NUMBER = re.compile(
     r"([a-z][a-z']*[a-z])(\s?|-)(\d{1,3})\b(?![.,]\d)"
 )
 # A second number sharing the name just written: "chang'e-7 or -8", "change-7 and 8".
-_ELIDED_NAME = re.compile(r"\b([a-z]+)(\d{1,3})((?:\s*,\s*|\s+(?:or|and|to|&)\s+)-?)(\d{1,3})\b(?![.,]\d)")
+_LIST_GAP = r"((?:\s*,\s*|\s+(?:or|and|to|&)\s+)-?)(\d{1,3})\b(?![.,]\d)"
+_ELIDED_NAME = re.compile(r"\b([a-z]+)(\d{1,3})" + _LIST_GAP)
+# Each further number of the same list: "chang'e-5, 6 and 7" names 6, then 7.
+_ELIDED_MORE = re.compile(_LIST_GAP)
 
 _stemmer = Stemmer.Stemmer(STEMMER_LANGUAGE)
 
@@ -82,16 +85,20 @@ def _join_name_number(match: re.Match[str]) -> str:
 
 def _join_name_numbers(folded: str) -> str:
     joined = _NAME_NUMBER.sub(_join_name_number, folded)
-    while True:  # "chang'e-5, 6 and 7": each pass names one more number
-        named = _ELIDED_NAME.sub(_name_elided, joined)
-        if named == joined:
-            return named
-        joined = named
-
-
-def _name_elided(match: re.Match[str]) -> str:
-    name, number, gap, elided = match.groups()
-    return f"{name}{number}{gap.rstrip('-')}{name}{elided}"
+    # One scan: each list is followed to its end from its first number, so a long list costs
+    # its length, not one pass over the whole text per number in it.
+    parts: list[str] = []
+    done = 0
+    while (match := _ELIDED_NAME.search(joined, done)) is not None:
+        name, number, gap, elided = match.groups()
+        parts += [joined[done : match.start()], name, number, gap.rstrip("-"), name, elided]
+        done = match.end()
+        while (more := _ELIDED_MORE.match(joined, done)) is not None:
+            gap, elided = more.groups()
+            parts += [gap.rstrip("-"), name, elided]
+            done = more.end()
+    parts.append(joined[done:])
+    return "".join(parts)
 
 
 @lru_cache(maxsize=65536)

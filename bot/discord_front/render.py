@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bot.core.answers import Answer, quoted
+from bot.core.answers import Answer, in_quote_marks
 
 __all__ = [
     "DECLINE_TEXT",
@@ -171,7 +171,7 @@ def render_answer(answer: Answer, answer_id: int | None = None) -> RenderedAnswe
                     buttons.append(ButtonSpec(truncate(suggestion, BUTTON_LABEL_MAX), custom_id, "primary"))
         return RenderedAnswer(content="\n".join(lines), buttons=tuple(buttons))
 
-    quotes = "\n".join(f"> {quoted(escape_markdown(c.text))}" for c in answer.citations)
+    quotes = "\n".join(f"> {escape_markdown(in_quote_marks(c.text))}" for c in answer.citations)
     sources: list[str] = []
     for citation in answer.citations:
         line = _source_line(

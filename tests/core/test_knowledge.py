@@ -108,8 +108,11 @@ def test_the_version_changes_with_the_content_only(tmp_path: Path) -> None:
     assert load_knowledge_dir(tmp_path).version != first
 
 
-def test_not_a_folder(tmp_path: Path) -> None:
-    assert f"{tmp_path / 'missing'}: is not a folder" in load_problems(tmp_path / "missing")
+def test_a_missing_folder_and_a_file_are_told_apart(tmp_path: Path) -> None:
+    missing = tmp_path / "missing"
+    assert f"{missing}: does not exist (looked for {missing})" in load_problems(missing)
+    write(tmp_path, {"notes.md": DOC.format(title="Notes")})
+    assert f"{tmp_path / 'notes.md'}: is not a folder" in load_problems(tmp_path / "notes.md")
 
 
 def test_non_utf8_file_is_named(tmp_path: Path) -> None:
