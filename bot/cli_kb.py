@@ -271,28 +271,40 @@ class _LoggingAsker:
     def __init__(self, runner: asyncio.Runner, citebot: Citebot) -> None:
         self._runner = runner
         self._citebot = citebot
+        self.unlogged = 0
+        self.log_error: str | None = None
 
     @property
     def knowledge(self) -> KnowledgeBase:
         return self._citebot.service.knowledge
 
     def ask(self, question: str) -> Answer:
-        return self._runner.run(self._citebot.ask(question, log=True)).answer
+        answer = self._runner.run(self._citebot.ask(question, log=True)).answer
+        # The log's writer runs only while this loop does: let it finish now, so no write
+        # transaction stays open while the console waits for the next question.
+        self._runner.run(self._citebot.questions.flush(self._citebot.settings.database_timeout_seconds + 1))
+        return answer
 
 
 @contextmanager
-def logging_asker(settings: Settings, knowledge: Path | None) -> Iterator[Asker]:
-    """An :class:`Asker` that serves from the store and logs each question there."""
+def logging_asker(settings: Settings, knowledge: Path | None) -> Iterator[_LoggingAsker]:
+    """An :class:`Asker` that serves from the store and logs each question there.
+
+    After the block, ``unlogged`` on the asker says how many questions could not be logged.
+    """
     from bot.runtime import Citebot
 
     if knowledge is not None:
         settings = settings.model_copy(update={"knowledge_dir": knowledge})
     with asyncio.Runner() as runner:
         citebot = runner.run(Citebot.open(settings))
+        asker = _LoggingAsker(runner, citebot)
         try:
-            yield _LoggingAsker(runner, citebot)
+            yield asker
         finally:
-            runner.run(citebot.close())
+            # Long enough to wait out another process's write, as an answer would have.
+            status = runner.run(citebot.close(flush_seconds=settings.database_timeout_seconds + 1))
+            asker.unlogged, asker.log_error = status.unlogged, status.last_error
 
 
 def run_logged(
@@ -300,6 +312,15 @@ def run_logged(
     args: argparse.Namespace,
     settings: Settings,
 ) -> int:
-    """Run the ``ask`` or ``chat`` handler with an asker that logs to the store."""
+    """Run the ``ask`` or ``chat`` handler with an asker that logs to the store.
+
+    Exits 1 when a question was answered but could not be logged: ``--log`` was asked for.
+    """
     with logging_asker(settings, args.knowledge) as asker:
-        return handler(args, settings, asker)
+        code = handler(args, settings, asker)
+    if asker.unlogged:
+        plural = "s were" if asker.unlogged != 1 else " was"
+        reason = f": {asker.log_error}" if asker.log_error else ""
+        print(f"citebot: {asker.unlogged} question{plural} answered but not logged{reason}", file=sys.stderr)
+        return max(code, EXIT_INVALID)
+    return code

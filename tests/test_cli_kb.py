@@ -228,3 +228,31 @@ def test_log_questions_setting_logs_ask_and_chat(tmp_path: Path) -> None:
     assert chat.returncode == 0, chat.stderr
     unanswered = _run(tmp_path, "kb", "unanswered").stdout
     assert "capital of Peru" in unanswered and "capital of Chile" in unanswered
+
+
+def test_ask_log_exits_1_and_says_so_when_the_log_cannot_be_written(store: Path) -> None:
+    chat = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat", "--log"],
+        cwd=store,
+        env=_env(store),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert chat.stdin is not None and chat.stdout is not None
+    chat.stdin.write("Where does green tea come from?\n")
+    chat.stdin.flush()
+    first = chat.stdout.readline()
+    while "Camellia" not in first:  # the answer is printed; the store is open
+        first = chat.stdout.readline()
+    holder = sqlite3.connect(store / "data" / "citebot.sqlite3", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process takes the write lock and keeps it
+    try:
+        out, err = chat.communicate("What is oolong?\n", timeout=60)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert chat.returncode == 1
+    assert "answered but not logged" in err and "locked" in err
+    assert "Traceback" not in err + out

@@ -109,6 +109,8 @@ async def test_reload_reports_and_applies_the_difference(citebot: Citebot, tmp_p
     assert report.applied and report.version == citebot.knowledge_version != old_version
     answer = (await citebot.ask("How is espresso brewed?", log=False)).answer
     assert answer.citations[0].document == "coffee"
+    # Asked again after the reload, the question declined before is answered from the new knowledge.
+    assert (await citebot.ask("What is espresso?", log=False)).answer.answered
 
     write_knowledge(tmp_path / "knowledge", tea=TEA_CHANGED)  # coffee.md deleted
     assert (await citebot.reload()).documents_removed == ("coffee",)
@@ -443,15 +445,18 @@ async def test_a_deleted_database_file_is_noticed_and_written_back(
     ]
 
 
-async def test_an_empty_database_file_is_reported(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize(("content", "said"), [(b"", "was empty (0 bytes)"), (b"x", "was only 1 bytes")])
+async def test_an_empty_database_file_is_reported(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, content: bytes, said: str
+) -> None:
     write_knowledge(tmp_path / "knowledge")
     settings = settings_for(tmp_path)
     settings.database_path.parent.mkdir(parents=True)
-    settings.database_path.touch()
+    settings.database_path.write_bytes(content)
     app = await Citebot.open(settings)
     try:
         problem = (await app.health()).database_problem or ""
-        assert "was empty (0 bytes)" in problem and "was empty (0 bytes)" in caplog.text
+        assert said in problem and said in caplog.text
         assert (await app.ask("Where does green tea come from?")).answer.answered
     finally:
         await app.close()

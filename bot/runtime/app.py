@@ -114,6 +114,8 @@ class Citebot:
             questions,
             GuildSettingsCache(store, settings.cooldown_seconds),
         )
+        # Load what the first answer would (the lexicon, the model's arrays) before a member waits.
+        citebot._answerer.submit(service.ask, "warm up")
         log.info(
             "serving knowledge version %s: %d documents, %d intents",
             knowledge.version,

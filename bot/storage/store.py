@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 SourceKind = Literal["file", "admin"]
 TOP_QUESTIONS = 5
+SQLITE_HEADER_BYTES = 100
 _VERSION_KEY = "knowledge_version"
 _SET_META = (
     "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
@@ -251,7 +252,9 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise DatabaseUnavailableError(f"cannot create the folder of the database {path}: {exc}") from exc
-        empty = path.is_file() and path.stat().st_size == 0
+        # SQLite takes a file shorter than its 100-byte header for a new database and overwrites it;
+        # such a file usually means a lost database, so it is reported.
+        size = path.stat().st_size if path.is_file() else None
         db = await cls._connect(path, timeout)
         store = cls(db, path, timeout=timeout)
         try:
@@ -259,10 +262,10 @@ class Store:
         except BaseException:
             await db.close()
             raise
-        if empty:
-            # SQLite takes a 0-byte file for a new database; that usually means a lost one.
+        if size is not None and size < SQLITE_HEADER_BYTES:
+            found = "empty (0 bytes)" if size == 0 else f"only {size} bytes, too short to be a database,"
             store.file_problem = (
-                f"the database file {path} was empty (0 bytes) at start, so citebot began a new "
+                f"the database file {path} was {found} at start, so citebot began a new "
                 "database there; if it held data, restore it from a backup"
             )
             log.warning("%s", store.file_problem)

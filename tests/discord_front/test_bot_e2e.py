@@ -386,6 +386,34 @@ def test_kb_add_and_remove_a_document(fake: FakeDiscord, bot: BotProcess) -> Non
     assert removed["content"] == f"Removed `{doc_id}`."
 
 
+def test_kb_add_without_a_title_takes_the_first_heading_and_says_so(
+    fake: FakeDiscord, bot: BotProcess
+) -> None:
+    fake.files["landers.md"] = b"# Lunar landers\n\nChang'e-3 landed in Mare Imbrium in December 2013.\n"
+    attachment_id = str(snowflake())
+    attachment = {
+        "id": attachment_id,
+        "filename": "landers.md",
+        "size": 70,
+        "content_type": "text/markdown",
+        "url": f"{fake.base_url}/files/landers.md",
+        "proxy_url": f"{fake.base_url}/files/landers.md",
+    }
+    payload, mark = run_command(
+        fake,
+        "kb",
+        [subcommand("add", [option("file", attachment_id, 11)])],
+        invoker=ADMIN,
+        permissions=ADMIN_PERMISSIONS,
+        data_extra={"resolved": {"attachments": {attachment_id: attachment}}},
+    )
+    added = response_message(fake, payload, mark)
+    assert "Added **Lunar landers**" in added["content"]
+    assert "The title is its first heading" in added["content"]
+    doc_id = added["content"].split("`")[1]
+    kb(fake, subcommand("remove", [option("document", doc_id)]), ADMIN, ADMIN_PERMISSIONS)
+
+
 def test_a_direct_message_is_answered(fake: FakeDiscord, bot: BotProcess) -> None:
     from tests.discord_front.fake_discord import DM_CHANNEL_ID
 

@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.documents import fallback_title
 from bot.core.errors import KnowledgeError
 from bot.discord_front.bot import CitebotBot, NotAdmin
 from bot.discord_front.render import escape_markdown, truncate
@@ -194,15 +195,22 @@ class KnowledgeAdmin(commands.GroupCog, group_name="kb", group_description="Mana
         except UnicodeDecodeError:
             await interaction.followup.send("That file is not UTF-8 text.", ephemeral=True)
             return
+        found = fallback_title(text, file.filename) if title is None else None
         document = await self.bot.app.add_document(
-            text, title=title, url=url, added_by=f"discord:{interaction.user.id}"
+            text, title=found[0] if found else title, url=url, added_by=f"discord:{interaction.user.id}"
         )
         log.info(
             "document added id=%s guild=%s user=%s", document.id, interaction.guild_id, interaction.user.id
         )
+        origin = (
+            f"\nThe title is {found[1]}, as the file has no front matter title; "
+            "the `title` option sets another."
+            if found
+            else ""
+        )
         await interaction.followup.send(
             f"Added **{escape_markdown(document.title)}** (`{document.id}`, "
-            f"{len(document.paragraphs)} paragraphs).",
+            f"{len(document.paragraphs)} paragraphs).{origin}",
             ephemeral=True,
         )
 
