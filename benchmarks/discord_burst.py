@@ -248,7 +248,7 @@ def run_sigterm(repo: Path, rows: list[Row]) -> None:
         time.sleep(0.5)
         stopped = time.monotonic()
         bot.process.send_signal(signal.SIGTERM)
-        code = bot.process.wait(60)
+        code = bot.stop(60)  # already signalled: waits, then closes its log
         took = time.monotonic() - stopped
         sent.wait(10)
         output = bot.output()

@@ -5,11 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.discord_front.fake_discord import (
     ADMIN_PERMISSIONS,
@@ -18,7 +15,6 @@ from tests.discord_front.fake_discord import (
     BOT_USER_ID,
     CHANNEL_ID,
     GUILD_ID,
-    TOKEN,
     FakeDiscord,
     message_payload,
     option,
@@ -29,10 +25,8 @@ from tests.discord_front.fake_discord import (
 from tests.discord_front.harness import (
     BotProcess,
     callback_of,
-    knowledge_copy,
     response_message,
     run_command,
-    start_bot,
 )
 
 MEMBER = user(730000000000000001, "member")
@@ -41,28 +35,6 @@ QUESTION = "When did Chang'e-6 launch?"
 QUOTED = "launched May 3"
 SOURCE_URL = "https://spacenews.com/esa-china-moon-cooperation-could-end-with-change-6/"
 EPHEMERAL = 64
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeDiscord]:
-    server = FakeDiscord().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("citebot")
-    knowledge_copy(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def bot(fake: FakeDiscord, root: Path) -> Iterator[BotProcess]:
-    process = start_bot(fake, root, HEALTH_FILE=str(root / "health"))
-    yield process
-    assert process.stop() == 0, process.output()
-    assert TOKEN not in process.output()
 
 
 def ask(fake: FakeDiscord, question: str, invoker: dict[str, Any] = MEMBER) -> dict[str, Any]:
@@ -350,17 +322,25 @@ def test_answer_channels_and_the_admin_role(fake: FakeDiscord, bot: BotProcess) 
     assert str(ANSWER_CHANNEL_ID) in response_message(fake, payload, mark)["content"]
 
 
-def test_kb_add_and_remove_a_document(fake: FakeDiscord, bot: BotProcess) -> None:
-    fake.files["rovers.md"] = b"Yutu-2 is the rover that explores the far side of the moon since 2019.\n"
+def _attach(fake: FakeDiscord, name: str, content: bytes) -> tuple[str, dict[str, Any]]:
+    """A file the fake serves, as an attachment id and the command's ``resolved`` data."""
+    fake.files[name] = content
     attachment_id = str(snowflake())
     attachment = {
         "id": attachment_id,
-        "filename": "rovers.md",
-        "size": 70,
+        "filename": name,
+        "size": len(content),
         "content_type": "text/markdown",
-        "url": f"{fake.base_url}/files/rovers.md",
-        "proxy_url": f"{fake.base_url}/files/rovers.md",
+        "url": f"{fake.base_url}/files/{name}",
+        "proxy_url": f"{fake.base_url}/files/{name}",
     }
+    return attachment_id, {"resolved": {"attachments": {attachment_id: attachment}}}
+
+
+def test_kb_add_and_remove_a_document(fake: FakeDiscord, bot: BotProcess) -> None:
+    attachment_id, resolved = _attach(
+        fake, "rovers.md", b"Yutu-2 is the rover that explores the far side of the moon since 2019.\n"
+    )
     payload, mark = run_command(
         fake,
         "kb",
@@ -376,7 +356,7 @@ def test_kb_add_and_remove_a_document(fake: FakeDiscord, bot: BotProcess) -> Non
         ],
         invoker=ADMIN,
         permissions=ADMIN_PERMISSIONS,
-        data_extra={"resolved": {"attachments": {attachment_id: attachment}}},
+        data_extra=resolved,
     )
     added = response_message(fake, payload, mark)
     assert "Added **Moon rovers**" in added["content"]
@@ -389,23 +369,16 @@ def test_kb_add_and_remove_a_document(fake: FakeDiscord, bot: BotProcess) -> Non
 def test_kb_add_without_a_title_takes_the_first_heading_and_says_so(
     fake: FakeDiscord, bot: BotProcess
 ) -> None:
-    fake.files["landers.md"] = b"# Lunar landers\n\nChang'e-3 landed in Mare Imbrium in December 2013.\n"
-    attachment_id = str(snowflake())
-    attachment = {
-        "id": attachment_id,
-        "filename": "landers.md",
-        "size": 70,
-        "content_type": "text/markdown",
-        "url": f"{fake.base_url}/files/landers.md",
-        "proxy_url": f"{fake.base_url}/files/landers.md",
-    }
+    attachment_id, resolved = _attach(
+        fake, "landers.md", b"# Lunar landers\n\nChang'e-3 landed in Mare Imbrium in December 2013.\n"
+    )
     payload, mark = run_command(
         fake,
         "kb",
         [subcommand("add", [option("file", attachment_id, 11)])],
         invoker=ADMIN,
         permissions=ADMIN_PERMISSIONS,
-        data_extra={"resolved": {"attachments": {attachment_id: attachment}}},
+        data_extra=resolved,
     )
     added = response_message(fake, payload, mark)
     assert "Added **Lunar landers**" in added["content"]

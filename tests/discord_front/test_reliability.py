@@ -40,27 +40,6 @@ LOCKED_QUESTION = "When did the Chang'e-6 mission launch?"
 ADMIN = user(730000000000000077, "admin")
 
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeDiscord]:
-    server = FakeDiscord().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("reliable")
-    knowledge_copy(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def bot(fake: FakeDiscord, root: Path) -> Iterator[BotProcess]:
-    process = start_bot(fake, root, HEALTH_FILE=str(root / "health"))
-    yield process
-    assert process.stop() == 0, process.output()
-
-
 @pytest.fixture
 def own_fake() -> Iterator[FakeDiscord]:
     """A Discord of its own, for a test that starts its own bot (two bots would both answer)."""
@@ -277,7 +256,7 @@ def test_sigterm_during_a_burst_finishes_the_answers_in_flight_and_closes_cleanl
     )
     time.sleep(0.5)
     process.process.send_signal(signal.SIGTERM)
-    code = process.process.wait(30)
+    code = process.stop(30)  # already signalled: waits, then closes its log
     sent.wait(10)
     output = process.output()
     assert code == 0, output
@@ -303,15 +282,14 @@ def test_sigterm_during_a_burst_finishes_the_answers_in_flight_and_closes_cleanl
 # -- 8. cooldowns on mentions ---------------------------------------------------------------------------
 
 
-def test_a_cooldown_on_a_mention_is_a_reaction_not_a_message(fake: FakeDiscord, bot: BotProcess) -> None:
-    payload, mark = run_command(
-        fake,
-        "kb",
-        [subcommand("cooldown", [option("seconds", 60, 10)])],
-        invoker=ADMIN,
-        permissions=ADMIN_PERMISSIONS,
-    )
+def _set_cooldown(fake: FakeDiscord, seconds: int) -> None:
+    command = [subcommand("cooldown", [option("seconds", seconds, 10)])]
+    payload, mark = run_command(fake, "kb", command, invoker=ADMIN, permissions=ADMIN_PERMISSIONS)
     callback_of(fake, payload, mark)
+
+
+def test_a_cooldown_on_a_mention_is_a_reaction_not_a_message(fake: FakeDiscord, bot: BotProcess) -> None:
+    _set_cooldown(fake, 60)
     try:
         author = user(732000000000000004, "hasty")
         first, mark = _mention(fake, author, QUESTION)
@@ -324,14 +302,7 @@ def test_a_cooldown_on_a_mention_is_a_reaction_not_a_message(fake: FakeDiscord, 
         time.sleep(0.5)
         assert fake.find("POST", f"/channels/{CHANNEL_ID}/messages", mark) == []
     finally:
-        payload, mark = run_command(
-            fake,
-            "kb",
-            [subcommand("cooldown", [option("seconds", 0, 10)])],
-            invoker=ADMIN,
-            permissions=ADMIN_PERMISSIONS,
-        )
-        callback_of(fake, payload, mark)
+        _set_cooldown(fake, 0)
 
 
 # -- 9. the question's length and markup ---------------------------------------------------------------
