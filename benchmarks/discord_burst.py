@@ -106,10 +106,16 @@ def _mention_reply_seconds(fake: FakeDiscord, index: int) -> float:
 def run_shared(fake: FakeDiscord, bot: BotProcess, root: Path, rows: list[Row]) -> None:
     """The scenarios that share one bot."""
     time.sleep(2)  # let start-up settle
-    rows += _outcome_rows("1,000 /ask at 500/s", burst(fake, 1000, 500, first=0))
+    # Distinct questions first: nothing can come from recent answers.
+    rows += _outcome_rows("1,000 distinct /ask at 500/s", burst(fake, 1000, 500, first=0, distinct=True))
+    rows += _outcome_rows("1,000 /ask at 500/s", burst(fake, 1000, 500, first=1000))
     hogs = _hogs(2)
     try:
-        rows += _outcome_rows("1,000 /ask at 200/s, 2 busy processes", burst(fake, 1000, 200, first=2000))
+        rows += _outcome_rows(
+            "1,000 distinct /ask at 200/s, 2 busy processes",
+            burst(fake, 1000, 200, first=2000, distinct=True),
+        )
+        rows += _outcome_rows("1,000 /ask at 200/s, 2 busy processes", burst(fake, 1000, 200, first=3000))
     finally:
         for hog in hogs:
             hog.kill()

@@ -130,11 +130,20 @@ def _collect(fake: FakeDiscord, payloads: list[dict[str, Any]], users: dict[str,
     )
 
 
-def burst(fake: FakeDiscord, count: int, rate: float, *, first: int = 0) -> Outcome:
-    """``count`` /ask (the article questions in turn) from different members at ``rate`` a second."""
+def burst(fake: FakeDiscord, count: int, rate: float, *, first: int = 0, distinct: bool = False) -> Outcome:
+    """``count`` /ask (the article questions in turn) from different members at ``rate`` a second.
+
+    ``distinct`` numbers each question ("… (17)"), so no two are the same and none is answered
+    from the bot's recent answers.
+    """
+
+    def question(i: int) -> str:
+        text = QUESTIONS[i % len(QUESTIONS)]
+        return f"{text} ({first + i})" if distinct else text
+
     sent = fake.dispatch_many(
         "INTERACTION_CREATE",
-        lambda i: ask_payload(fake, first + i, QUESTIONS[i % len(QUESTIONS)]),
+        lambda i: ask_payload(fake, first + i, question(i)),
         count,
         rate_per_second=rate,
     )
