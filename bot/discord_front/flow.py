@@ -21,7 +21,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 import discord
 
 from bot.core.errors import QuestionError
-from bot.discord_front.delivery import ALREADY_ACKNOWLEDGED, UNKNOWN_INTERACTION, Deadline, with_retries
+from bot.discord_front.delivery import (
+    ALREADY_ACKNOWLEDGED,
+    UNKNOWN_INTERACTION,
+    Deadline,
+    with_retries,
+)
 from bot.discord_front.errors import (
     interaction_ids,
     message_ids,
@@ -146,16 +151,19 @@ class InteractionTarget:
         """Send the answer."""
         parts = message_parts(rendered)
         response = self.interaction.response
-        if response.is_done():
-            await with_retries(lambda: self.interaction.followup.send(**parts), "follow-up")
-            return
-        if await self._acknowledge(lambda: response.send_message(**parts), "send the answer"):
+        if not response.is_done():
+            if not await self._acknowledge(lambda: response.send_message(**parts), "send the answer"):
+                await self._post_in_channel(rendered, question)
+                return
             if response.is_done():
                 return
             # 40060: acknowledged by an attempt whose reply we never saw; follow up to be sure.
+        try:
             await with_retries(lambda: self.interaction.followup.send(**parts), "follow-up")
-            return
-        await self._post_in_channel(rendered, question)
+        except discord.HTTPException as exc:
+            # Refused for good (the token unknown) or retried in vain: the channel is what is left.
+            log.warning("follow-up failed (HTTP %s) %s", exc.status, self.describe())
+            await self._post_in_channel(rendered, question)
 
     async def _post_in_channel(self, rendered: RenderedAnswer, question: str) -> None:
         """The answer as a channel message naming the member, when the interaction is gone."""

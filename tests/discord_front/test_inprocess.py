@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.discord_front.bot import create_bot
 from bot.discord_front.flow import DEFER_AFTER_SECONDS
 from bot.runtime import AskResult, Citebot
-from tests.discord_front.fake_discord import GUILD_ID, TOKEN, FakeDiscord, option, user
+from tests.discord_front.fake_discord import CHANNEL_ID, GUILD_ID, TOKEN, FakeDiscord, option, user
 from tests.discord_front.harness import callback_of, followup_of, knowledge_copy, run_command
 
 MEMBER = user(730000000000000021, "patient")
@@ -38,16 +38,20 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDiscord]:
     server.stop()
 
 
-async def test_a_slow_answer_is_deferred_then_finishes_during_shutdown(
-    fake: FakeDiscord, tmp_path: Path
-) -> None:
-    settings = Settings(
+def _settings(tmp_path: Path) -> Settings:
+    return Settings(
         _env_file=None,  # type: ignore[call-arg]
         knowledge_dir=knowledge_copy(tmp_path),
         database_path=tmp_path / "db.sqlite3",
         dev_guild_id=GUILD_ID,
         cooldown_seconds=0,
     )
+
+
+async def test_a_slow_answer_is_deferred_then_finishes_during_shutdown(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    settings = _settings(tmp_path)
     app = await SlowCitebot.open(settings)
     bot = create_bot(app, settings)
     running = asyncio.create_task(bot.start(TOKEN))
@@ -62,6 +66,30 @@ async def test_a_slow_answer_is_deferred_then_finishes_during_shutdown(
         followup = await asyncio.to_thread(followup_of, fake, payload, mark, 0.1)
         assert "launched May 3" in followup["embeds"][0]["description"]
         assert followup["allowed_mentions"]["parse"] == []
+    finally:
+        await bot.close()
+        await running
+        await app.close()
+
+
+async def test_a_refused_follow_up_goes_to_the_channel(fake: FakeDiscord, tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    app = await SlowCitebot.open(settings)
+    bot = create_bot(app, settings)
+    running = asyncio.create_task(bot.start(TOKEN))
+    try:
+        await asyncio.to_thread(fake.wait_ready)
+        fake.fail_next("POST", "/webhooks/", status=404, json_body=True)  # the follow-up is refused
+        payload, mark = run_command(
+            fake, "ask", [option("question", "When did Chang'e-6 launch?")], invoker=MEMBER
+        )
+        callback = await asyncio.to_thread(callback_of, fake, payload, mark)
+        assert callback["type"] == 5
+        posted = await asyncio.to_thread(
+            fake.wait_for, lambda r: r.path == f"/channels/{CHANNEL_ID}/messages", since=mark
+        )
+        assert f"<@{MEMBER['id']}>" in posted.body["content"]
+        assert "launched May 3" in posted.body["embeds"][0]["description"]
     finally:
         await bot.close()
         await running
