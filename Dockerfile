@@ -36,9 +36,10 @@ WORKDIR /app
 COPY --chown=10001:10001 knowledge ./knowledge
 USER 10001:10001
 VOLUME ["/data"]
-# Healthy while the bot is connected to Discord: it touches HEALTH_FILE every 30 s then.
+# Healthy while the bot is connected to Discord: it writes HEALTH_FILE (its status) every 30 s then.
 HEALTHCHECK --interval=60s --timeout=10s --start-period=60s --retries=3 \
     CMD ["python", "-m", "bot.discord_front.health", "/tmp/citebot.health"]
-# SIGTERM (docker stop) lets the answers in flight finish and closes the database.
+# SIGTERM (docker stop) lets the answers in flight finish (7 s at most), writes the question log
+# and closes the database, inside the default 10 s grace.
 STOPSIGNAL SIGTERM
 CMD ["python", "-m", "bot", "discord"]

@@ -40,7 +40,7 @@ from bot.runtime import AskResult
 if TYPE_CHECKING:
     from bot.discord_front.bot import CitebotBot
 
-__all__ = ["AnswerFlow", "AnswerTarget", "InteractionTarget", "MessageTarget"]
+__all__ = ["AnswerFlow", "AnswerTarget", "InteractionTarget", "MessageTarget", "ReplyOrder", "Turn"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,8 @@ DEFER_AFTER_SECONDS = 1.0
 TYPING_AFTER_SECONDS = 1.0
 COOLDOWN_REACTION = "⏳"
 RESTARTING = "I'm restarting; please ask again in a minute."
+# A reply waits at most this long for the replies to earlier messages in its channel.
+ORDER_WAIT_SECONDS = 10.0
 
 
 class AnswerTarget(Protocol):
@@ -80,6 +82,9 @@ class AnswerTarget(Protocol):
 
     def describe(self) -> str:
         """Ids for the log."""
+
+    def finished(self) -> None:
+        """The flow is over, replied or not."""
 
 
 class InteractionTarget:
@@ -190,13 +195,55 @@ class InteractionTarget:
         """One apology; the details to the log."""
         await report_interaction_error(self.interaction, error)
 
+    def finished(self) -> None:
+        """The flow is over (each interaction has its own reply: nothing to release)."""
+
+
+class Turn:
+    """A message's place in its channel's queue of replies."""
+
+    def __init__(self, queue: dict[int, asyncio.Future[None]], channel_id: int) -> None:
+        self._queue = queue
+        self._channel_id = channel_id
+        self._previous = queue.get(channel_id)
+        self._mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue[channel_id] = self._mine
+
+    async def wait(self) -> None:
+        """Until the replies to earlier messages in the channel went out (or waited long enough)."""
+        if self._previous is not None and not self._previous.done():
+            await asyncio.wait({self._previous}, timeout=ORDER_WAIT_SECONDS)
+
+    def done(self) -> None:
+        """This message's reply went out (or never will): the next may go."""
+        if not self._mine.done():
+            self._mine.set_result(None)
+        if self._queue.get(self._channel_id) is self._mine:
+            del self._queue[self._channel_id]
+
+
+class ReplyOrder:
+    """Replies in a channel go out in the order the messages came in.
+
+    A turn must be taken as soon as a message arrives, before anything is awaited: events are
+    handled in the order they arrive only up to their first pause.
+    """
+
+    def __init__(self) -> None:
+        self._queue: dict[int, asyncio.Future[None]] = {}
+
+    def take(self, channel_id: int) -> Turn:
+        """The next turn in the channel."""
+        return Turn(self._queue, channel_id)
+
 
 class MessageTarget:
     """Replies to a message; cooldowns get a reaction rather than a public reply."""
 
-    def __init__(self, message: discord.Message, why: str) -> None:
+    def __init__(self, message: discord.Message, why: str, turn: Turn) -> None:
         self.message = message
         self.why = why
+        self.turn = turn
         self.user_id = message.author.id
         self.guild_id = message.guild.id if message.guild else None
         self.channel_id: int | None = message.channel.id
@@ -208,9 +255,17 @@ class MessageTarget:
     async def _reply(self, **parts: Any) -> None:
         # If the question was deleted meanwhile, the answer still goes to the channel.
         reference = self.message.to_reference(fail_if_not_exists=False)
-        await with_retries(
-            lambda: self.message.channel.send(reference=reference, mention_author=False, **parts), "reply"
-        )
+        await self.turn.wait()
+        try:
+            await with_retries(
+                lambda: self.message.channel.send(reference=reference, mention_author=False, **parts), "reply"
+            )
+        finally:
+            self.turn.done()
+
+    def finished(self) -> None:
+        """The flow is over, replied or not."""
+        self.turn.done()
 
     async def refuse(self, text: str) -> None:
         """Tell the member why the question will not be answered."""
@@ -253,6 +308,8 @@ class AnswerFlow:
                 await self._run(target, text)
             except Exception as exc:  # the one place an answer's errors end up
                 await target.failed(exc)
+            finally:
+                target.finished()
 
     async def _run(self, target: AnswerTarget, text: str) -> None:
         bot = self.bot

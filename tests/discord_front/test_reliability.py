@@ -105,6 +105,29 @@ def test_a_burst_beside_two_busy_processes_is_acknowledged_in_time_and_answered(
     assert (result.acked_in_time, result.answered, result.second_callbacks) == (1000, 1000, 0), result
 
 
+def test_mentions_in_one_channel_are_answered_in_the_order_asked(fake: FakeDiscord, bot: BotProcess) -> None:
+    questions = [f"{QUESTION} ({n})" for n in range(10)]
+    mark = fake.mark()
+    asked = []
+    for n, text in enumerate(questions):
+        message = message_payload(
+            f"<@{BOT_USER['id']}> {text}", author=user(735000000000000000 + n, f"o{n}"), mentions=[BOT_USER]
+        )
+        fake.dispatch("MESSAGE_CREATE", message)
+        asked.append(message["id"])
+    replies: list[str] = []
+    deadline = time.monotonic() + 30
+    while len(replies) < len(asked) and time.monotonic() < deadline:
+        replies = [
+            str(((r.body or {}).get("message_reference") or {}).get("message_id"))
+            for r in fake.find("POST", f"/channels/{CHANNEL_ID}/messages", mark)
+            if 200 <= r.status < 300
+        ]
+        replies = [r for r in replies if r in asked]
+        time.sleep(0.1)
+    assert replies == asked
+
+
 # -- 2. a missed interaction --------------------------------------------------------------------------
 
 

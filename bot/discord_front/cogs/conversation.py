@@ -9,7 +9,7 @@ import discord
 from discord.ext import commands
 
 from bot.discord_front.bot import CitebotBot
-from bot.discord_front.flow import MessageTarget
+from bot.discord_front.flow import MessageTarget, ReplyOrder
 from bot.discord_front.render import clean_question
 
 __all__ = ["ConversationCog", "setup"]
@@ -24,6 +24,7 @@ class ConversationCog(commands.Cog):
 
     def __init__(self, bot: CitebotBot) -> None:
         self.bot = bot
+        self.replies = ReplyOrder()
 
     async def _addressed(self, message: discord.Message, me: discord.ClientUser) -> str | None:
         """Why the bot should answer (mention, reply, dm, channel), or None."""
@@ -47,15 +48,15 @@ class ConversationCog(commands.Cog):
             return
         if message.type not in (discord.MessageType.default, discord.MessageType.reply):
             return
+        turn = self.replies.take(message.channel.id)  # before any await: arrival order
         why = await self._addressed(message, me)
-        if why is None:
-            return
-        if not clean_question(message.content):
+        if why is None or not clean_question(message.content):
+            turn.done()
             if why == "mention":
                 with contextlib.suppress(discord.HTTPException):
                     await message.reply(MENTION_ONLY_TEXT, mention_author=False)
             return
-        await self.bot.flow.run(MessageTarget(message, why), message.content)
+        await self.bot.flow.run(MessageTarget(message, why, turn), message.content)
 
 
 async def setup(bot: CitebotBot) -> None:
