@@ -193,7 +193,12 @@ class CitebotBot(commands.Bot):
             await asyncio.wait_for(self._idle.wait(), timeout)
         left = [task for task in self._in_flight if not task.done()]
         if left:
-            log.warning("shutting down with %d answers unfinished after %.0f s", len(left), timeout)
+            log.warning(
+                "shutting down: cancelled %d unfinished answer%s after %.0f s",
+                len(left),
+                "" if len(left) == 1 else "s",
+                timeout,
+            )
             for task in left:
                 task.cancel()
             await asyncio.wait(left, timeout=1.0)

@@ -22,6 +22,9 @@ __all__ = ["run", "setup_logging"]
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_ERROR = 0, 1
+# After the answers in flight (DRAIN_SECONDS), the question log gets this long to be written:
+# together they stay inside `docker stop`'s 10 s grace.
+LOG_FLUSH_SECONDS = 2.0
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
@@ -81,7 +84,7 @@ async def _serve(settings: Settings, token: str) -> int:
     finally:
         if stopping is not None:
             await stopping
-        await app.close()
+        await app.close(flush_seconds=LOG_FLUSH_SECONDS)
         log.info("stopped")
     if failure is not None:
         print(f"citebot: {failure}", file=sys.stderr)

@@ -94,3 +94,26 @@ async def test_a_refused_follow_up_goes_to_the_channel(fake: FakeDiscord, tmp_pa
         await bot.close()
         await running
         await app.close()
+
+
+async def test_an_answer_slower_than_the_shutdown_wait_is_cancelled_before_the_database_closes(
+    fake: FakeDiscord, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = _settings(tmp_path)
+    app = await SlowCitebot.open(settings)
+    bot = create_bot(app, settings)
+    running = asyncio.create_task(bot.start(TOKEN))
+    try:
+        await asyncio.to_thread(fake.wait_ready)
+        payload, mark = run_command(
+            fake, "ask", [option("question", "When did Chang'e-6 launch?")], invoker=MEMBER
+        )
+        assert (await asyncio.to_thread(callback_of, fake, payload, mark))["type"] == 5
+        assert await bot.drain(timeout=0.2) == 1  # SIGTERM's wait ran out: the answer is cancelled
+    finally:
+        await bot.close()
+        await running
+        status = await app.close()
+    assert status.unlogged == 0
+    assert "shutting down: cancelled 1 unfinished answer after 0 s" in caplog.text
+    assert "closed database" not in caplog.text and "never retrieved" not in caplog.text
