@@ -23,11 +23,11 @@ from bot.core.answers import Answer, in_quote_marks
 from bot.core.errors import CitebotError, KnowledgeError, QuestionError
 from bot.core.knowledge import KnowledgeBase, load_knowledge_dir
 from bot.core.service import QAService
+from bot.presentation import DECLINE_TEXT, SUGGESTIONS_INTRO
 
 __all__ = ["build_parser", "main", "render_text"]
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
-DECLINE_TEXT = "I don't know that from my sources."
 # `ask --json`'s reason for a line that could not be asked (empty, too long); "error" says why.
 INVALID_QUESTION = "invalid_question"
 # Words that end `chat`, as they end most consoles.
@@ -42,7 +42,7 @@ def render_text(answer: Answer) -> str:
     if not answer.answered:
         lines.append(DECLINE_TEXT)
         if answer.suggestions:
-            lines.append("Questions I can answer that are close to yours:")
+            lines.append(SUGGESTIONS_INTRO)
             lines.extend(f"  - {s}" for s in answer.suggestions)
         return "\n".join(lines)
     where: str | None = None
@@ -265,6 +265,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.handler(args, settings)
     except CitebotError as exc:
         print(f"citebot: {exc}", file=sys.stderr)
+        if isinstance(exc, KnowledgeError) and not settings.knowledge_dir.exists():
+            print(f"citebot: {_where_knowledge_is(settings)}", file=sys.stderr)
         return EXIT_INVALID
     except BrokenPipeError:
         # The reader went away (`... | head`): stop quietly. What is still buffered for stdout

@@ -115,7 +115,15 @@ def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_add(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runtime import DOCUMENT_SUFFIXES
+
     path: Path = args.file
+    if path.suffix.lower() not in DOCUMENT_SUFFIXES:
+        print(
+            f"citebot: {path} is not a .md or .txt file; add Markdown or plain text (nothing changed)",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:

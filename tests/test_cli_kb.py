@@ -256,3 +256,23 @@ def test_ask_log_exits_1_and_says_so_when_the_log_cannot_be_written(store: Path)
     assert chat.returncode == 1
     assert "answered but not logged" in err and "locked" in err
     assert "Traceback" not in err + out
+
+
+def test_kb_add_refuses_a_file_that_is_not_markdown_or_text(store: Path) -> None:
+    before = _dump(store)
+    intents = store / "intents.yaml"
+    intents.write_text("- id: greeting\n  examples: [hi]\n  reply: Hello!\n", encoding="utf-8")
+    result = _run(store, "kb", "add", str(intents))
+    assert result.returncode == 1
+    assert "is not a .md or .txt file" in result.stderr
+    assert _dump(store) == before
+
+
+def test_kb_in_a_folder_without_knowledge_says_where_it_looked_and_creates_nothing(tmp_path: Path) -> None:
+    env = {k: v for k, v in _env(tmp_path).items() if k not in {"KNOWLEDGE_DIR", "DATABASE_PATH"}}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "kb", "list"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert "does not exist" in result.stderr and "KNOWLEDGE_DIR is not set" in result.stderr
+    assert list(tmp_path.iterdir()) == []  # no stray database

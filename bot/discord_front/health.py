@@ -27,12 +27,26 @@ def write_health(path: Path, lines: list[str]) -> None:
 
 
 def is_healthy(path: Path, now: float | None = None) -> bool:
-    """Whether ``path`` was touched within the last ``MAX_AGE_SECONDS``."""
+    """Whether ``path`` is a status file the bot wrote within the last ``MAX_AGE_SECONDS``."""
+    return _problem(path, time.time() if now is None else now) is None
+
+
+def _problem(path: Path, now: float) -> str | None:
     try:
-        age = (time.time() if now is None else now) - path.stat().st_mtime
+        stat = path.stat()
     except OSError:
-        return False
-    return age <= MAX_AGE_SECONDS
+        return f"no health file at {path} (is HEALTH_FILE this path? the bot writes it once connected)"
+    if not path.is_file():
+        return f"{path} is not a file"
+    age = now - stat.st_mtime
+    if age > MAX_AGE_SECONDS:
+        return (
+            f"not connected to Discord recently (the health file is {age:.0f} s old, "
+            f"the limit is {MAX_AGE_SECONDS:.0f} s)"
+        )
+    if age < -HEALTH_INTERVAL_SECONDS:
+        return f"the health file is dated {-age:.0f} s in the future; is the clock right?"
+    return None
 
 
 def main(argv: list[str]) -> int:
@@ -41,15 +55,18 @@ def main(argv: list[str]) -> int:
         print("usage: python -m bot.discord_front.health FILE", file=sys.stderr)
         return 2
     path = Path(argv[0])
-    healthy = is_healthy(path)
-    if not healthy:
-        print("unhealthy: not connected to Discord recently")
+    problem = _problem(path, time.time())
+    if problem is not None:
+        print(f"unhealthy: {problem}")
         return 1
     try:
         status = path.read_text(encoding="utf-8", errors="replace").strip()
     except OSError:
         status = ""
-    print("healthy" + (f" ({status.splitlines()[0]})" if status else ""))
+    if not status:
+        print("unhealthy: the health file is empty")
+        return 1
+    print(f"healthy ({status.splitlines()[0]})")
     for line in status.splitlines()[1:]:
         print(f"  {line}")
     return 0

@@ -10,6 +10,7 @@ import discord
 
 from bot.discord_front import render
 from bot.discord_front.render import ButtonSpec
+from bot.presentation import context_paragraphs
 
 if TYPE_CHECKING:
     from bot.discord_front.bot import CitebotBot
@@ -95,15 +96,7 @@ class ContextButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ren
         """Reply ephemerally with the cited paragraphs from the current knowledge."""
         bot = _client(interaction)
         async with bot.guarded(interaction, "show context"):
-            knowledge = bot.app.service.knowledge
-            found: list[tuple[str, str | None, int, str]] = []
-            for doc_id, number in render.parse_context_refs(self.refs):
-                document = knowledge.document(doc_id)
-                if document is None:
-                    continue
-                for paragraph in document.paragraphs:
-                    if paragraph.number == number:
-                        found.append((document.title, document.meta.url, number, paragraph.text))
+            found = context_paragraphs(bot.app.service.knowledge, render.parse_context_refs(self.refs))
             await interaction.response.send_message(render.render_context(found), ephemeral=True)
 
 

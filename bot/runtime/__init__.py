@@ -9,11 +9,18 @@ Fronts import store types (settings, logged questions, stats) from here, never f
 """
 
 from bot.runtime.app import AskResult, Citebot, Health
-from bot.runtime.knowledge_sync import DocumentChange, DocumentInfo, FileDocumentError, ReloadReport
+from bot.runtime.knowledge_sync import (
+    DOCUMENT_SUFFIXES,
+    DocumentChange,
+    DocumentInfo,
+    FileDocumentError,
+    ReloadReport,
+)
 from bot.runtime.question_log import LogStatus
 from bot.storage import GuildSettings, LoggedQuestion, Stats, StorageError, UnknownAnswerError
 
 __all__ = [
+    "DOCUMENT_SUFFIXES",
     "AskResult",
     "Citebot",
     "DocumentChange",

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from bot.config import Settings
 from bot.core.answers import Answer
 from bot.core.documents import Document
+from bot.core.errors import KnowledgeError, KnowledgeProblem
 from bot.core.service import QAService
 from bot.runtime.guild_settings import GuildSettingsCache
 from bot.runtime.knowledge_sync import DocumentInfo, KnowledgeSync, ReloadReport
@@ -94,6 +95,16 @@ class Citebot:
         Raises :class:`~bot.storage.StorageError` when the database cannot be used and
         :class:`~bot.core.errors.KnowledgeError` when the knowledge is invalid.
         """
+        if not settings.database_path.exists() and not settings.knowledge_dir.is_dir():
+            # A first start with nothing to import: say so before creating an empty database.
+            raise KnowledgeError(
+                [
+                    KnowledgeProblem(
+                        str(settings.knowledge_dir),
+                        f"does not exist (looked for {settings.knowledge_dir.resolve()})",
+                    )
+                ]
+            )
         store = await Store.open(settings.database_path, timeout=settings.database_timeout_seconds)
         try:
             knowledge, rows = await KnowledgeSync.load(store, settings.knowledge_dir)
@@ -103,7 +114,7 @@ class Citebot:
                 max_question_chars=settings.max_question_chars,
             )
             questions = await QuestionLog.open(store, settings.user_id_key.get_secret_value())
-            await questions.prune(settings.question_retention_days)
+            questions.prune_soon(settings.question_retention_days)
         except BaseException:
             await store.close()
             raise

@@ -31,9 +31,20 @@ from bot.core.service import QAService
 from bot.storage import Store, StoredDocument, StoredIntentFile, StoredKnowledge
 from bot.storage.layout import decode_layout, encode_layout
 
-__all__ = ["DocumentChange", "DocumentInfo", "FileDocumentError", "KnowledgeSync", "ReloadReport"]
+__all__ = [
+    "DOCUMENT_SUFFIXES",
+    "DocumentChange",
+    "DocumentInfo",
+    "FileDocumentError",
+    "KnowledgeSync",
+    "ReloadReport",
+]
 
 log = logging.getLogger(__name__)
+
+# Files an admin may add: Markdown (front matter optional) and plain text. Anything else (YAML,
+# PDF, HTML) would be read as prose and quoted back as answers.
+DOCUMENT_SUFFIXES = (".md", ".txt")
 
 
 class FileDocumentError(CitebotError):

@@ -84,6 +84,7 @@ class QuestionLog:
         self._writer: asyncio.Task[None] | None = None
         self._in_hand = 0  # questions of the batch being written
         self._closed = False
+        self._pruning: asyncio.Task[int] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -185,6 +186,10 @@ class QuestionLog:
 
     async def close(self, timeout: float) -> LogStatus:
         """Flush for at most ``timeout`` seconds, then stop the writer; what was left is dropped."""
+        if self._pruning is not None and not self._pruning.done():
+            self._pruning.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pruning
         flushed = await self.flush(timeout)
         self._closed = True
         if self._writer is not None:
@@ -211,7 +216,10 @@ class QuestionLog:
         await self._store.record_feedback(answer_id, self.user_hash(user_id), helpful)
 
     async def _catch_up(self) -> None:
-        # Readers should see what was just asked; a stuck writer delays them only briefly.
+        # Readers should see what was just asked (and not what was just pruned); a stuck writer
+        # delays them only briefly.
+        if self._pruning is not None and not self._pruning.done():
+            await asyncio.wait({self._pruning}, timeout=CATCH_UP_SECONDS)
         if not self._idle.is_set():
             await self.flush(CATCH_UP_SECONDS)
 
@@ -232,6 +240,17 @@ class QuestionLog:
         """Delete everything logged about a user (questions and votes); how many rows went."""
         await self.flush(5.0)  # so a queued question of theirs is not written after the delete
         return await self._store.forget_user(self.user_hash(user_id))
+
+    def prune_soon(self, retention_days: int) -> None:
+        """Prune in the background: a locked database must not hold up start-up or answers."""
+        self._pruning = asyncio.create_task(self._prune_quietly(retention_days), name="citebot-prune")
+
+    async def _prune_quietly(self, retention_days: int) -> int:
+        try:
+            return await self.prune(retention_days)
+        except StorageError as exc:
+            log.warning("could not prune the question log now (%s); the next start tries again", exc)
+            return 0
 
     async def prune(self, retention_days: int) -> int:
         """Delete questions older than ``retention_days``; how many went."""

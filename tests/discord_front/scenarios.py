@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.discord_front.render import DECLINE_TEXT
+from bot.presentation import DECLINE_TEXT
 from tests.discord_front.fake_discord import (
     CHANNEL_ID,
     FakeDiscord,
@@ -27,6 +27,8 @@ from tests.discord_front.fake_discord import (
 
 QUESTION = "When did Chang'e-6 launch?"
 FIRST_USER_ID = 731000000000000000
+# Openings that make each round of QUESTIONS new text: 7 rounds of 155 cover a 1,000 burst.
+DISTINCT_OPENINGS = ("", "Please, ", "Hi! ", "Hello, ", "One more: ", "Hey, ", "Hi there, ")
 # Varied questions, so a burst measures answering, not one answer over and over.
 QUESTIONS = tuple(
     json.loads(line)["question"]
@@ -133,13 +135,15 @@ def _collect(fake: FakeDiscord, payloads: list[dict[str, Any]], users: dict[str,
 def burst(fake: FakeDiscord, count: int, rate: float, *, first: int = 0, distinct: bool = False) -> Outcome:
     """``count`` /ask (the article questions in turn) from different members at ``rate`` a second.
 
-    ``distinct`` numbers each question ("… (17)"), so no two are the same and none is answered
-    from the bot's recent answers.
+    ``distinct`` opens each round of the questions with another greeting ("Hi! When…"), so no two
+    are the same and none is answered from the bot's recent answers, while most are still answered
+    (a number added to a question would make most of them declines).
     """
 
     def question(i: int) -> str:
-        text = QUESTIONS[i % len(QUESTIONS)]
-        return f"{text} ({first + i})" if distinct else text
+        rounds, index = divmod(i, len(QUESTIONS))
+        opening = DISTINCT_OPENINGS[rounds % len(DISTINCT_OPENINGS)] if distinct else ""
+        return opening + QUESTIONS[index]
 
     sent = fake.dispatch_many(
         "INTERACTION_CREATE",

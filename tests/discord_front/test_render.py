@@ -13,6 +13,7 @@ from bot.core.answers import Answer, Citation, Reason
 from bot.discord_front import render
 from bot.discord_front.bot import Cooldown
 from bot.discord_front.cogs.ask import autocomplete_choices
+from bot.presentation import ContextParagraph
 
 URL = "https://example.org/moon"
 
@@ -91,7 +92,7 @@ def test_custom_ids_round_trip_and_fit() -> None:
 
 
 def test_context_quotes_each_paragraph_escaped() -> None:
-    text = render.render_context([("T", URL, 3, "A *bold* claim.\nSecond line.")])
+    text = render.render_context([ContextParagraph("T", URL, 3, "A *bold* claim.\nSecond line.")])
     assert text == f"[T](<{URL}>), paragraph 3:\n> A \\*bold\\* claim.\n> Second line."
     assert "no longer" in render.render_context([])
 

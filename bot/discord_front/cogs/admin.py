@@ -14,7 +14,7 @@ from bot.core.documents import fallback_title
 from bot.core.errors import KnowledgeError
 from bot.discord_front.bot import CitebotBot, NotAdmin
 from bot.discord_front.render import escape_markdown, truncate
-from bot.runtime import LoggedQuestion, ReloadReport, Stats
+from bot.runtime import DOCUMENT_SUFFIXES, LoggedQuestion, ReloadReport, Stats
 
 __all__ = ["KnowledgeAdmin", "render_reload", "render_stats", "render_unanswered", "setup"]
 
@@ -22,7 +22,6 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 10
 MAX_UPLOAD_BYTES = 1_000_000
-UPLOAD_SUFFIXES = (".md", ".txt")
 REFUSAL = (
     "Sorry, only members with the Manage Server permission or this server's citebot admin role can use /kb."
 )
@@ -184,7 +183,7 @@ class KnowledgeAdmin(commands.GroupCog, group_name="kb", group_description="Mana
         url: str | None = None,
     ) -> None:
         """Add a document from an attached .md or .txt file."""
-        if not file.filename.lower().endswith(UPLOAD_SUFFIXES) or file.size > MAX_UPLOAD_BYTES:
+        if not file.filename.lower().endswith(DOCUMENT_SUFFIXES) or file.size > MAX_UPLOAD_BYTES:
             await interaction.response.send_message(
                 "Please attach a .md or .txt file under 1 MB.", ephemeral=True
             )
