@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 ACK_WINDOW_SECONDS = 3.0
 # Time kept back for the acknowledgement to travel to Discord.
 ACK_MARGIN_SECONDS = 0.3
+# How long past the deadline an acknowledgement's reply is awaited (see _acknowledge).
+REPLY_GRACE_SECONDS = 15.0
 # An answer not ready this long after the interaction's creation is deferred first.
 DEFER_AFTER_SECONDS = 1.0
 # A mention's answer not ready this soon shows "citebot is typing…".
@@ -121,7 +123,10 @@ class InteractionTarget:
             return False
         log.debug("interaction %s: %s at %.3f s", self.interaction.id, what, self.age())
         try:
-            await asyncio.wait_for(send(), left)
+            # The deadline is for Discord to receive the request; once sent, its reply may come late
+            # on a busy host and still be an acknowledgement. So wait for the reply (or discord.py's
+            # own retries to end in "Unknown interaction") rather than give up at the deadline.
+            await asyncio.wait_for(send(), left + REPLY_GRACE_SECONDS)
         except discord.HTTPException as exc:
             if exc.code == ALREADY_ACKNOWLEDGED:  # an attempt we gave up on reached Discord after all
                 return True

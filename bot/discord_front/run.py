@@ -25,6 +25,7 @@ EXIT_OK, EXIT_ERROR = 0, 1
 # After the answers in flight (DRAIN_SECONDS), the question log gets this long to be written:
 # together they stay inside `docker stop`'s 10 s grace.
 LOG_FLUSH_SECONDS = 2.0
+GIL_SWITCH_SECONDS = 0.0005
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
@@ -102,6 +103,9 @@ def run(settings: Settings) -> int:
         )
         return EXIT_ERROR
     _point_at(settings)
+    # Answers run on a worker thread; Python hands the GIL between threads every 5 ms by default,
+    # so under a burst the event loop (acknowledgements) could wait that long at every step.
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)
     try:
         return asyncio.run(_serve(settings, settings.discord_token.get_secret_value().strip()))
     except CitebotError as exc:

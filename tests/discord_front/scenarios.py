@@ -27,8 +27,24 @@ from tests.discord_front.fake_discord import (
 
 QUESTION = "When did Chang'e-6 launch?"
 FIRST_USER_ID = 731000000000000000
-# Openings that make each round of QUESTIONS new text: 7 rounds of 155 cover a 1,000 burst.
-DISTINCT_OPENINGS = ("", "Please, ", "Hi! ", "Hello, ", "One more: ", "Hey, ", "Hi there, ")
+# Openings that make each round of QUESTIONS new text: 7 rounds of 155 cover a 1,000 burst, and
+# two bursts (``round_offset`` 0 and 7) share none. Each keeps most questions answerable.
+DISTINCT_OPENINGS = (
+    "",
+    "Please, ",
+    "Hi! ",
+    "Hello, ",
+    "One more: ",
+    "Hey, ",
+    "Hi there, ",
+    "Hello there! ",
+    "Thanks! ",
+    "Hi all, ",
+    "Hey there, ",
+    "Good morning! ",
+    "Good evening, ",
+    "Sorry, ",
+)
 # Varied questions, so a burst measures answering, not one answer over and over.
 QUESTIONS = tuple(
     json.loads(line)["question"]
@@ -132,7 +148,15 @@ def _collect(fake: FakeDiscord, payloads: list[dict[str, Any]], users: dict[str,
     )
 
 
-def burst(fake: FakeDiscord, count: int, rate: float, *, first: int = 0, distinct: bool = False) -> Outcome:
+def burst(
+    fake: FakeDiscord,
+    count: int,
+    rate: float,
+    *,
+    first: int = 0,
+    distinct: bool = False,
+    round_offset: int = 0,
+) -> Outcome:
     """``count`` /ask (the article questions in turn) from different members at ``rate`` a second.
 
     ``distinct`` opens each round of the questions with another greeting ("Hi! When…"), so no two
@@ -142,7 +166,7 @@ def burst(fake: FakeDiscord, count: int, rate: float, *, first: int = 0, distinc
 
     def question(i: int) -> str:
         rounds, index = divmod(i, len(QUESTIONS))
-        opening = DISTINCT_OPENINGS[rounds % len(DISTINCT_OPENINGS)] if distinct else ""
+        opening = DISTINCT_OPENINGS[(round_offset + rounds) % len(DISTINCT_OPENINGS)] if distinct else ""
         return opening + QUESTIONS[index]
 
     sent = fake.dispatch_many(
