@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import contextlib
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,9 @@ import pytest
 import yarl
 
 from bot.config import Settings
-from bot.discord_front.bot import create_bot
+from bot.discord_front.bot import CitebotBot, create_bot
 from bot.discord_front.flow import DEFER_AFTER_SECONDS
-from bot.runtime import AskResult, Citebot
+from bot.runtime import AskResult, Citebot, LogStatus
 from tests.discord_front.fake_discord import CHANNEL_ID, GUILD_ID, TOKEN, FakeDiscord, option, user
 from tests.discord_front.harness import callback_of, followup_of, knowledge_copy, run_command
 
@@ -48,41 +49,47 @@ def _settings(tmp_path: Path) -> Settings:
     )
 
 
-async def test_a_slow_answer_is_deferred_then_finishes_during_shutdown(
-    fake: FakeDiscord, tmp_path: Path
-) -> None:
+@contextlib.asynccontextmanager
+async def slow_bot(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[tuple[CitebotBot, list[LogStatus]]]:
+    """The bot in this process over a slow application, connected; closed afterwards.
+
+    The list receives the question log's final status once the application is closed.
+    """
     settings = _settings(tmp_path)
     app = await SlowCitebot.open(settings)
     bot = create_bot(app, settings)
     running = asyncio.create_task(bot.start(TOKEN))
+    closed: list[LogStatus] = []
     try:
         await asyncio.to_thread(fake.wait_ready)
-        payload, mark = run_command(
-            fake, "ask", [option("question", "When did Chang'e-6 launch?")], invoker=MEMBER
-        )
+        yield bot, closed
+    finally:
+        await bot.close()
+        await running
+        closed.append(await app.close())
+
+
+def _ask(fake: FakeDiscord) -> tuple[dict[str, Any], int]:
+    return run_command(fake, "ask", [option("question", "When did Chang'e-6 launch?")], invoker=MEMBER)
+
+
+async def test_a_slow_answer_is_deferred_then_finishes_during_shutdown(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    async with slow_bot(fake, tmp_path) as (bot, _):
+        payload, mark = _ask(fake)
         callback = await asyncio.to_thread(callback_of, fake, payload, mark)
         assert callback["type"] == 5  # deferred ("thinking"), within the 3 s window
         await bot.drain()  # what SIGTERM does first: the answer in flight still goes out
         followup = await asyncio.to_thread(followup_of, fake, payload, mark, 0.1)
         assert "launched May 3" in followup["embeds"][0]["description"]
         assert followup["allowed_mentions"]["parse"] == []
-    finally:
-        await bot.close()
-        await running
-        await app.close()
 
 
 async def test_a_refused_follow_up_goes_to_the_channel(fake: FakeDiscord, tmp_path: Path) -> None:
-    settings = _settings(tmp_path)
-    app = await SlowCitebot.open(settings)
-    bot = create_bot(app, settings)
-    running = asyncio.create_task(bot.start(TOKEN))
-    try:
-        await asyncio.to_thread(fake.wait_ready)
+    async with slow_bot(fake, tmp_path):
         fake.fail_next("POST", "/webhooks/", status=404, json_body=True)  # the follow-up is refused
-        payload, mark = run_command(
-            fake, "ask", [option("question", "When did Chang'e-6 launch?")], invoker=MEMBER
-        )
+        payload, mark = _ask(fake)
         callback = await asyncio.to_thread(callback_of, fake, payload, mark)
         assert callback["type"] == 5
         posted = await asyncio.to_thread(
@@ -90,30 +97,15 @@ async def test_a_refused_follow_up_goes_to_the_channel(fake: FakeDiscord, tmp_pa
         )
         assert f"<@{MEMBER['id']}>" in posted.body["content"]
         assert "launched May 3" in posted.body["embeds"][0]["description"]
-    finally:
-        await bot.close()
-        await running
-        await app.close()
 
 
 async def test_an_answer_slower_than_the_shutdown_wait_is_cancelled_before_the_database_closes(
     fake: FakeDiscord, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = _settings(tmp_path)
-    app = await SlowCitebot.open(settings)
-    bot = create_bot(app, settings)
-    running = asyncio.create_task(bot.start(TOKEN))
-    try:
-        await asyncio.to_thread(fake.wait_ready)
-        payload, mark = run_command(
-            fake, "ask", [option("question", "When did Chang'e-6 launch?")], invoker=MEMBER
-        )
+    async with slow_bot(fake, tmp_path) as (bot, closed):
+        payload, mark = _ask(fake)
         assert (await asyncio.to_thread(callback_of, fake, payload, mark))["type"] == 5
         assert await bot.drain(timeout=0.2) == 1  # SIGTERM's wait ran out: the answer is cancelled
-    finally:
-        await bot.close()
-        await running
-        status = await app.close()
-    assert status.unlogged == 0
+    assert closed[0].unlogged == 0
     assert "shutting down: cancelled 1 unfinished answer after 0 s" in caplog.text
     assert "closed database" not in caplog.text and "never retrieved" not in caplog.text
