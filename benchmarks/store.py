@@ -118,7 +118,11 @@ async def _reload(knowledge: Path, database: Path, runs: int) -> tuple[float, fl
 
 
 async def _logging(database: Path, rounds: int) -> tuple[float, float, float]:
-    """(median answer ms without logging, median with logging, logged questions per second)."""
+    """(median answer ms without logging, median with logging, questions answered and written per second).
+
+    The questions repeat, so answers come from the recent ones: what is left is logging's cost.
+    The log is written by a background writer; the rate counts until it has written everything.
+    """
     app = await Citebot.open(Settings(knowledge_dir=ROOT / "knowledge", database_path=database))
     try:
         for question in QUESTIONS:  # warm-up
@@ -126,6 +130,8 @@ async def _logging(database: Path, rounds: int) -> tuple[float, float, float]:
             await app.ask(question, user_id=1, guild_id=1, channel_id=1)
         plain: list[float] = []
         logged: list[float] = []
+        await app.questions.flush(30)
+        loop_started = time.perf_counter()
         for _ in range(rounds):  # interleaved, so both see the same machine state
             for question in QUESTIONS:
                 started = time.perf_counter()
@@ -134,7 +140,9 @@ async def _logging(database: Path, rounds: int) -> tuple[float, float, float]:
                 started = time.perf_counter()
                 await app.ask(question, user_id=42, guild_id=1, channel_id=2)
                 logged.append(time.perf_counter() - started)
-        return 1000 * statistics.median(plain), 1000 * statistics.median(logged), len(logged) / sum(logged)
+        await app.questions.flush(30)
+        elapsed = time.perf_counter() - loop_started - sum(plain)
+        return 1000 * statistics.median(plain), 1000 * statistics.median(logged), len(logged) / elapsed
     finally:
         await app.close()
 
@@ -187,7 +195,7 @@ def main() -> int:
                 f"<= {LOGGING_FLOOR_MS:.0f} ms {'SLOW' if slow else 'ok'}",
             )
         )
-        rows.append(("logged answers per second (answer + write)", f"{per_second:.0f} /s", ""))
+        rows.append(("questions answered and written per second", f"{per_second:.0f} /s", ""))
 
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  {'median':>10}  floor")

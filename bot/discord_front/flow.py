@@ -73,8 +73,8 @@ class AnswerTarget(Protocol):
     async def cooled_down(self, wait: float) -> None:
         """The member asked again too soon."""
 
-    async def wait_for(self, work: asyncio.Future[AskResult], expected: float) -> AskResult:
-        """The answer (``expected`` in so many seconds), keeping the member informed meanwhile."""
+    async def wait_for(self, work: asyncio.Future[AskResult]) -> AskResult:
+        """The answer, keeping the member informed while it is worked out."""
 
     async def deliver(self, rendered: RenderedAnswer, question: str) -> None:
         """Send the answer."""
@@ -150,7 +150,7 @@ class InteractionTarget:
         """The member asked again too soon."""
         await self.refuse(f"You're asking quickly! Please wait {wait:.0f} more seconds.")
 
-    async def wait_for(self, work: asyncio.Future[AskResult], expected: float) -> AskResult:
+    async def wait_for(self, work: asyncio.Future[AskResult]) -> AskResult:
         """The answer, keeping the member informed while it is worked out."""
         done, _ = await asyncio.wait({work}, timeout=max(self.defer_at.left(), 0.0))
         if not done:
@@ -282,7 +282,7 @@ class MessageTarget:
         with contextlib.suppress(discord.HTTPException):
             await self.message.add_reaction(COOLDOWN_REACTION)
 
-    async def wait_for(self, work: asyncio.Future[AskResult], expected: float) -> AskResult:
+    async def wait_for(self, work: asyncio.Future[AskResult]) -> AskResult:
         """The answer, keeping the member informed while it is worked out."""
         done, _ = await asyncio.wait({work}, timeout=TYPING_AFTER_SECONDS)
         if not done:
@@ -331,13 +331,12 @@ class AnswerFlow:
         except QuestionError as exc:
             await target.refuse(str(exc))
             return
-        expected = bot.app.expected_wait()
         work = asyncio.ensure_future(
             bot.app.ask(
                 question, guild_id=target.guild_id, channel_id=target.channel_id, user_id=target.user_id
             )
         )
-        result = await target.wait_for(work, expected)
+        result = await target.wait_for(work)
         rendered = render_answer(result.answer, result.answer_id)
         await target.deliver(rendered, question)
         log.info(

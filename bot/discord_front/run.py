@@ -54,6 +54,7 @@ def _point_at(settings: Settings) -> None:
 
 async def _serve(settings: Settings, token: str) -> int:
     app = await Citebot.open(settings)
+    app.warm_up()
     bot = create_bot(app, settings)
     loop = asyncio.get_running_loop()
     stopping: asyncio.Task[None] | None = None

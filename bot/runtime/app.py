@@ -32,8 +32,6 @@ log = logging.getLogger(__name__)
 # How long closing waits for queued question-log writes.
 CLOSE_FLUSH_SECONDS = 10.0
 RECENT_ANSWERS = 1024
-# Weight of the newest answer in the moving average of answer time.
-ANSWER_TIME_SMOOTHING = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +83,6 @@ class Citebot:
         # Recent answers by (knowledge version, question): a burst often asks the same thing, and the
         # answer cannot differ while the knowledge is the same. Used only on the answering thread.
         self._recent: OrderedDict[tuple[str, str], Answer] = OrderedDict()
-        self._waiting = 0  # questions submitted to the answering thread and not yet answered
-        self._answer_seconds = 0.002  # a moving average of how long one answer takes
 
     @classmethod
     async def open(cls, settings: Settings) -> Citebot:
@@ -125,8 +121,6 @@ class Citebot:
             questions,
             GuildSettingsCache(store, settings.cooldown_seconds),
         )
-        # Load what the first answer would (the lexicon, the model's arrays) before a member waits.
-        citebot._answerer.submit(service.ask, "warm up")
         log.info(
             "serving knowledge version %s: %d documents, %d intents",
             knowledge.version,
@@ -134,6 +128,13 @@ class Citebot:
             len(knowledge.intents),
         )
         return citebot
+
+    def warm_up(self) -> None:
+        """Load, on the answering thread, what the first answer would (the lexicon, the model's arrays).
+
+        For long-running fronts, so the first member does not wait; one-off commands skip it.
+        """
+        self._answerer.submit(self.service.ask, "warm up")
 
     async def close(self, flush_seconds: float = CLOSE_FLUSH_SECONDS) -> LogStatus:
         """Write what the question log still holds (for at most ``flush_seconds``), then close.
@@ -167,38 +168,25 @@ class Citebot:
         """The pseudonymous id stored for a user."""
         return self.questions.user_hash(user_id)
 
-    def expected_wait(self) -> float:
-        """Seconds a question asked now would likely wait for its answer (the queue ahead of it)."""
-        return (self._waiting + 1) * self._answer_seconds
-
-    def _timed_answer(self, question: str) -> Answer:
-        started = time.perf_counter()
-        knowledge = self.service.knowledge.version
-        try:
-            cached = self._recent.get((knowledge, question))
-            if cached is not None:
-                self._recent.move_to_end((knowledge, question))
-                return cached
-            answer = self.service.ask(question)
-            if answer.knowledge_version == knowledge:  # not swapped meanwhile
-                self._recent[(knowledge, question)] = answer
-                if len(self._recent) > RECENT_ANSWERS:
-                    self._recent.popitem(last=False)
-            return answer
-        finally:
-            self._answer_seconds += ANSWER_TIME_SMOOTHING * (
-                time.perf_counter() - started - self._answer_seconds
-            )
+    def _recent_or_new(self, question: str) -> Answer:
+        """The answer from recent ones of the same knowledge, else a new one (answering thread only)."""
+        key = (self.service.knowledge.version, question)
+        cached = self._recent.get(key)
+        if cached is not None:
+            self._recent.move_to_end(key)
+            return cached
+        answer = self.service.ask(question)
+        if answer.knowledge_version == key[0]:  # not swapped meanwhile
+            self._recent[key] = answer
+            if len(self._recent) > RECENT_ANSWERS:
+                self._recent.popitem(last=False)
+        return answer
 
     async def answer(self, question: str) -> Answer:
         """Answer ``question`` on the answering thread; raises QuestionError for an unusable one."""
         self.service.validate(question)  # cheap, and an unusable question should not queue
         loop = asyncio.get_running_loop()
-        self._waiting += 1
-        try:
-            return await loop.run_in_executor(self._answerer, self._timed_answer, question)
-        finally:
-            self._waiting -= 1
+        return await loop.run_in_executor(self._answerer, self._recent_or_new, question)
 
     async def ask(
         self,

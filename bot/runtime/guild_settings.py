@@ -28,10 +28,6 @@ class GuildSettingsCache:
             self._cache[guild_id] = cached
         return cached
 
-    def cached(self, guild_id: int) -> GuildSettings | None:
-        """The settings if already read, without touching the database."""
-        return self._cache.get(guild_id)
-
     async def _reread(self, guild_id: int) -> None:
         self._cache.pop(guild_id, None)
         await self.get(guild_id)
