@@ -34,6 +34,8 @@ MAX_MESSAGE_LENGTH = 4096  # UTF-16 code units of the parsed text
 MAX_CALLBACK_DATA = 64  # bytes
 MAX_INLINE_RESULTS = 50
 CALLBACK_QUERY_LIFETIME = 15.0  # seconds after which Telegram refuses to answer a callback query
+CONFLICT_GRACE = 0.25  # seconds a second getUpdates waits for a held one to go before its 409
+CLIENT_CLOSED = 499  # the status recorded for a request whose client went away before the answer
 
 BOT_USER: dict[str, Any] = {
     "id": BOT_ID,
@@ -811,18 +813,24 @@ class FakeTelegram:
                 refused.status,
                 _error_body(refused.status, refused.description, refused.parameters),
             )
-        self._record(
-            Recorded(
-                method,
-                params,
-                status,
-                arrived,
-                request.method,
-                request.headers.get("Content-Type", ""),
-                body,
-                token_ok,
+        except asyncio.CancelledError:
+            # The client went away while the request was held (a poll cancelled at shutdown): keep
+            # it on record, under nginx's 499, so tests see every call the bot made.
+            status, body = CLIENT_CLOSED, {}
+            raise
+        finally:
+            self._record(
+                Recorded(
+                    method,
+                    params,
+                    status,
+                    arrived,
+                    request.method,
+                    request.headers.get("Content-Type", ""),
+                    body,
+                    token_ok,
+                )
             )
-        )
         return _reply(status, body)
 
     # Handlers take the typed parameters and return the result, or raise _Refused.
@@ -834,6 +842,11 @@ class FakeTelegram:
         offset = params.get("offset", 0)
         limit = min(max(int(params.get("limit", 100)), 1), 100)
         timeout = max(float(params.get("timeout", 0)), 0.0)
+        # A poll held for a client that just disconnected (a bot stopping, then confirming its
+        # offset with a last getUpdates) is let go a moment later: wait for that before a 409.
+        grace = time.monotonic() + CONFLICT_GRACE
+        while self._polling and time.monotonic() < grace:
+            await asyncio.sleep(0.01)
         with self._cond:
             if self.webhook is not None:
                 raise _Refused(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import threading
 import time
@@ -11,6 +12,9 @@ from typing import Any
 
 import aiohttp
 import pytest
+from telegram import Update
+from telegram.error import BadRequest, RetryAfter
+from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from tests.telegram_front.fake_telegram import (
     BOT_ID,
@@ -468,3 +472,87 @@ async def test_wait_request_and_mark(fake: FakeTelegram) -> None:
     assert fake.requests.index(record) == since
     with pytest.raises(TimeoutError):
         fake.wait_request("sendMessage", timeout=0.05)
+
+
+# -- python-telegram-bot itself, in-process --------------------------------------------------------
+
+
+def _application(fake: FakeTelegram) -> Application:  # type: ignore[type-arg]
+    return (
+        Application.builder()
+        .token(fake.token)
+        .base_url(f"{fake.base_url}/bot")
+        .base_file_url(f"{fake.base_url}/file/bot")
+        .build()
+    )
+
+
+async def test_python_telegram_bot_calls_the_fake(
+    fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without this opt-in, RetryAfter's constructor itself issues a PTBDeprecationWarning (v22.2),
+    # which this suite's warnings-as-errors turns into the exception raised instead of RetryAfter.
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+    fake.add_chat(private_chat(ALICE))
+    async with _application(fake) as app:
+        me = await app.bot.get_me()
+        assert (me.id, me.username) == (BOT_ID, BOT_USERNAME)
+        sent = await app.bot.send_message(ALICE["id"], "<b>hi</b>", parse_mode="HTML")
+        assert sent.text == "hi"
+        assert sent.chat.id == ALICE["id"]
+        assert sent.from_user is not None
+        assert sent.from_user.id == BOT_ID
+        # python-telegram-bot drops "Bad Request: " and capitalises what is left.
+        with pytest.raises(BadRequest, match=r"^Can't parse entities: "):
+            await app.bot.send_message(ALICE["id"], "Tom & Jerry", parse_mode="HTML")
+        fake.rate_limit_next("sendMessage", retry_after=2)
+        with pytest.raises(RetryAfter) as limited:
+            await app.bot.send_message(ALICE["id"], "again")
+        assert limited.value.retry_after == dt.timedelta(seconds=2)
+    assert [(r.method, r.status) for r in fake.requests] == [
+        ("getMe", 200),  # Application.initialize asks who the bot is
+        ("getMe", 200),
+        ("sendMessage", 200),
+        ("sendMessage", 400),
+        ("sendMessage", 429),
+    ]
+    # python-telegram-bot sends a form, every non-string value JSON-encoded.
+    assert fake.requests[2].content_type == "application/x-www-form-urlencoded"
+    assert fake.unknown_methods == []
+
+
+async def test_python_telegram_bot_long_polls_the_fake(fake: FakeTelegram) -> None:
+    texts: list[str] = []
+
+    async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None
+        texts.append(update.message.text or "")
+        await update.message.reply_text(f"<i>{update.message.text}</i>", parse_mode="HTML", do_quote=True)
+
+    app = _application(fake)
+    app.add_handler(MessageHandler(filters.TEXT, on_text))
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(allowed_updates=["message", "callback_query"], timeout=10)
+        await asyncio.to_thread(fake.wait_polling, 5)
+        update = fake.private_message(ALICE, "hello")
+        reply = await asyncio.to_thread(fake.wait_request, "sendMessage", timeout=5)
+        await app.updater.stop()
+        await app.stop()
+    assert texts == ["hello"]
+    assert reply.params["reply_parameters"]["message_id"] == update["message"]["message_id"]
+    assert reply.result["reply_to_message"]["text"] == "hello"
+    calls = [(r.method, r.status, r.params.get("timeout"), r.params.get("offset")) for r in fake.requests]
+    after = update["update_id"] + 1
+    assert calls == [
+        ("getMe", 200, None, None),
+        ("deleteWebhook", 200, None, None),  # polling starts by removing any webhook
+        ("getUpdates", 200, 10, 0),
+        ("sendMessage", 200, None, None),
+        ("getUpdates", 499, 10, after),  # the held poll, abandoned at stop
+        ("getUpdates", 200, 0, after),  # then one last call confirms the offset
+    ]
+    assert fake.allowed_updates == ["message", "callback_query"]
+    assert fake.updates == []
+    assert fake.unknown_methods == []
