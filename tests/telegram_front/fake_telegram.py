@@ -74,17 +74,6 @@ TRUE_METHODS = frozenset(
 SEND_METHODS = frozenset(
     {"sendMessage", "sendPhoto", "sendDocument", "sendAudio", "sendVideo", "sendVoice", "sendSticker"}
 )
-UPDATE_TYPES = (
-    "message",
-    "edited_message",
-    "channel_post",
-    "edited_channel_post",
-    "inline_query",
-    "chosen_inline_result",
-    "callback_query",
-    "my_chat_member",
-    "chat_member",
-)
 # Telegram withholds these unless allowed_updates names them.
 OPT_IN_UPDATE_TYPES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
