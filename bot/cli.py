@@ -15,6 +15,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from pydantic import ValidationError
+
 from bot.cli_kb import Asker, run_logged
 from bot.cli_kb import register as register_kb
 from bot.cli_quality import register as register_quality
@@ -210,10 +212,10 @@ def _cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _cmd_discord(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.discord_front.run import run  # imports discord: only for this command
+def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.serve import run  # imports the fronts asked for: only for these commands
 
-    return run(settings)
+    return run(settings, args.fronts)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -249,8 +251,14 @@ def build_parser() -> argparse.ArgumentParser:
     knowledge_option(check)
     check.set_defaults(handler=_cmd_check)
 
-    bot = commands.add_parser("discord", help="run the Discord bot (needs DISCORD_TOKEN)")
-    bot.set_defaults(handler=_cmd_discord)
+    run = commands.add_parser(
+        "run", help="run every bot whose token is set (DISCORD_TOKEN, TELEGRAM_TOKEN) in one process"
+    )
+    run.set_defaults(handler=_cmd_serve, fronts=None)
+    discord = commands.add_parser("discord", help="run the Discord bot (needs DISCORD_TOKEN)")
+    discord.set_defaults(handler=_cmd_serve, fronts=["discord"])
+    telegram = commands.add_parser("telegram", help="run the Telegram bot (needs TELEGRAM_TOKEN)")
+    telegram.set_defaults(handler=_cmd_serve, fronts=["telegram"])
 
     register_kb(commands)
     register_quality(commands)
@@ -260,7 +268,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"]).upper()
+            print(f"citebot: setting {name}: {error['msg']}", file=sys.stderr)
+        return EXIT_INVALID
     try:
         code: int = args.handler(args, settings)
     except CitebotError as exc:

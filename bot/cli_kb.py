@@ -22,7 +22,7 @@ from bot.core.documents import fallback_title
 from bot.core.knowledge import KnowledgeBase
 
 if TYPE_CHECKING:
-    from bot.runtime import Citebot, ReloadReport
+    from bot.runtime import Citebot, Front, ReloadReport
 
 __all__ = ["Asker", "logging_asker", "register", "run_logged"]
 
@@ -84,7 +84,7 @@ def _whole_number(maximum: int) -> Callable[[str], int]:
 
 def _user_id(text: str) -> int:
     if not text.isdigit() or int(text) > MAX_USER_ID:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a Discord user id (up to 20 digits)")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a user id (digits, up to 20)")
     return int(text)
 
 
@@ -219,8 +219,11 @@ def _cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_forget_user(args: argparse.Namespace, settings: Settings) -> int:
     async def action(citebot: Citebot) -> int:
-        deleted = await citebot.forget_user(args.user_id)
-        print(f"forgot user {args.user_id}: {deleted} questions and votes deleted")
+        from bot.runtime import UserRef
+
+        front: Front = "telegram" if args.telegram else "discord"
+        deleted = await citebot.forget_user(UserRef(front, args.user_id))
+        print(f"forgot {front} user {args.user_id}: {deleted} questions and votes deleted")
         return EXIT_OK
 
     return _run(settings, action)
@@ -269,7 +272,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     stats.set_defaults(handler=_cmd_stats)
 
     forget = sub.add_parser("forget-user", help="delete a user's logged questions and votes")
-    forget.add_argument("user_id", type=_user_id, metavar="ID", help="Discord user id")
+    forget.add_argument(
+        "user_id", type=_user_id, metavar="ID", help="Discord user id (or Telegram's, with --telegram)"
+    )
+    forget.add_argument("--telegram", action="store_true", help="ID is a Telegram user id")
     forget.set_defaults(handler=_cmd_forget_user)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.core.service import MINIMUM_CONFIDENCE
 
@@ -45,3 +47,50 @@ class Settings(BaseSettings):
     # For tests only: point discord.py at a loopback fake Discord API instead of discord.com.
     discord_api_base: str | None = None
     discord_gateway_url: str | None = None
+
+    # Telegram front (`python -m bot telegram`); `.env.example` explains each one.
+    telegram_token: SecretStr | None = None
+    # Where the Bot API is; requests go to {base}/bot{token}/{method}. Tests point it at a loopback fake.
+    telegram_api_base: str = "https://api.telegram.org"
+    # User ids allowed the admin commands, comma-separated (a group's admins are not citebot admins).
+    telegram_admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    # Set: Telegram pushes updates to this https URL (webhook mode); unset: long polling.
+    telegram_webhook_url: str | None = None
+    # Telegram sends it back with every update; empty: a new random one at each start.
+    telegram_webhook_secret: SecretStr | None = None
+    # Where the webhook server listens (behind the proxy that serves TELEGRAM_WEBHOOK_URL).
+    telegram_webhook_host: str = "0.0.0.0"
+    telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
+
+    @field_validator("telegram_admin_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        ids: set[int] = set()
+        for part in value.replace(";", ",").split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if not part.lstrip("-").isdigit():
+                raise ValueError(f"TELEGRAM_ADMIN_IDS holds {part!r}, not a numeric Telegram user id")
+            ids.add(int(part))
+        return frozenset(ids)
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("TELEGRAM_WEBHOOK_SECRET must be 1 to 256 of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            return None
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("TELEGRAM_WEBHOOK_URL must be the https:// address Telegram posts updates to")
+        return value

@@ -4,40 +4,82 @@
 answer: the quotes (verbatim, in quotation marks), the sources to cite, the decline and its
 suggestions, and what the context and feedback buttons need. Each front only formats it (Discord
 as an embed in Markdown, Telegram as HTML). The wording members read is here, once.
+
+Texts made of lines (the sources list, the context, the admin reports) are written here against
+a :class:`Markup`, which each front implements for its syntax; :func:`fit_lines` then keeps
+whole lines within a platform's length limit, so no markup is ever cut in half.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from bot.core.answers import Answer, in_quote_marks
 from bot.core.documents import Document
 from bot.core.knowledge import KnowledgeBase
 
+if TYPE_CHECKING:  # the command line's `ask` imports this module and must not load the store
+    from bot.runtime import LoggedQuestion, ReloadReport, Stats
+
 __all__ = [
+    "ADMIN_REFUSAL",
     "DECLINE_TEXT",
     "NO_CONTEXT_TEXT",
     "NO_SOURCES_TEXT",
+    "RELOAD_FAILED",
     "SUGGESTIONS_INTRO",
     "ContextParagraph",
+    "Markup",
     "Presented",
     "Source",
+    "context_lines",
     "context_paragraphs",
     "decode_refs",
     "encode_refs",
+    "fit_lines",
     "present",
+    "reload_lines",
+    "source_line",
+    "sources_heading",
+    "sources_lines",
     "sources_of",
+    "stats_lines",
     "strip_markup",
     "truncate",
+    "unanswered_lines",
 ]
 
 DECLINE_TEXT = "I don't know that from my sources."
 SUGGESTIONS_INTRO = "Questions I can answer that are close to yours:"
 NO_CONTEXT_TEXT = "That source is no longer in my knowledge base."
 NO_SOURCES_TEXT = "I have no sources yet."
+RELOAD_FAILED = "Reload failed; I keep answering from the previous knowledge."
+ADMIN_REFUSAL = "Sorry, only citebot's admins can use {command}."
+# Characters of a question kept in the admin reports' lines.
+REPORT_QUESTION_CHARS = 150
+TITLE_CHARS = 200
+
+
+class Markup(Protocol):
+    """A platform's text syntax; every method takes plain text and escapes it."""
+
+    def text(self, plain: str) -> str:
+        """``plain`` shown as it is."""
+
+    def bold(self, plain: str) -> str:
+        """``plain`` in bold."""
+
+    def code(self, plain: str) -> str:
+        """``plain`` in a monospace span (ids, versions, dates)."""
+
+    def link(self, label: str, url: str) -> str:
+        """``label`` linking to ``url``."""
+
+    def quote(self, plain: str) -> str:
+        """``plain`` (one or more lines) as a quotation block."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +184,107 @@ def decode_refs(refs: str) -> list[tuple[str, int]]:
         if number.isdigit() and doc_id:
             pairs.append((doc_id, int(number)))
     return pairs
+
+
+def source_line(source: Source, m: Markup) -> str:
+    """The line citing a source: its linked title, the paragraph and the date."""
+    title = truncate(source.title, TITLE_CHARS)
+    line = m.link(title, source.url) if source.url else m.bold(title)
+    if source.paragraph:
+        line += m.text(f", paragraph {source.paragraph}")
+    return line + m.text(f" · published {source.published}") if source.published else line
+
+
+def sources_heading(count: int) -> str:
+    """The heading of the ``/sources`` list."""
+    return f"My sources ({count})"
+
+
+def sources_lines(sources: Sequence[Source], m: Markup) -> list[str]:
+    """What ``/sources`` lists under its heading: one line per document."""
+    return [m.text("• ") + source_line(s, m) for s in sources]
+
+
+def context_lines(paragraphs: Sequence[ContextParagraph], m: Markup, paragraph_chars: int) -> list[str]:
+    """What "Show context" shows: each cited paragraph (cut to ``paragraph_chars``) under its source."""
+    if not paragraphs:
+        return [m.text(NO_CONTEXT_TEXT)]
+    lines: list[str] = []
+    for p in paragraphs:
+        title = truncate(p.title, TITLE_CHARS)
+        where = m.link(title, p.url) if p.url else m.bold(title)
+        if lines:
+            lines.append("")
+        lines.append(where + m.text(f", paragraph {p.number}:"))
+        lines.append(m.quote(truncate(p.text, paragraph_chars)))
+    return lines
+
+
+def reload_lines(report: ReloadReport, *, dry_run: bool, m: Markup) -> list[str]:
+    """What a reload changed (or would change), for the admin."""
+
+    def names(items: Sequence[str]) -> str:
+        return ", ".join(m.text(i) for i in items) if items else "none"
+
+    if dry_run:
+        head = m.text("Dry run: nothing applied.")
+    elif report.applied:
+        head = m.text("Reloaded: now serving version ") + m.code(report.version) + m.text(".")
+    else:
+        head = m.text("Nothing to apply.")
+    lines = [
+        head,
+        f"Added: {names(report.documents_added)}",
+        f"Removed: {names(report.documents_removed)}",
+        f"Changed: {names(report.documents_changed)}",
+    ]
+    if report.intents_broken:
+        lines.append(f"Intents whose quotes no longer match: {names(report.intents_broken)}")
+    return lines
+
+
+def unanswered_lines(questions: Sequence[LoggedQuestion], page: int, m: Markup) -> list[str]:
+    """One page of declined questions, newest first (``page`` counts from 0)."""
+    if not questions:
+        return [m.text("No declined questions." if page == 0 else "No more declined questions.")]
+    lines = [m.text(f"Declined questions, page {page + 1} (newest first):")]
+    for item in questions:
+        when = item.asked_at.strftime("%Y-%m-%d %H:%M")
+        lines.append(f"• {m.code(when)} {m.text(truncate(item.question, REPORT_QUESTION_CHARS))}")
+    return lines
+
+
+def stats_lines(stats: Stats, m: Markup) -> list[str]:
+    """Questions per day, share answered, top questions and feedback counts."""
+    share = f"{stats.answered / stats.questions:.0%}" if stats.questions else "n/a"
+    lines = [
+        m.text(f"Last {stats.days} days: {stats.questions} questions, {share} answered."),
+        m.text(f"Feedback: {stats.helpful} helpful, {stats.not_helpful} not helpful."),
+    ]
+    if stats.per_day:
+        lines.append("Per day:")
+        lines.extend(
+            f"{m.code(d.day.isoformat())} {d.questions} asked, {d.answered} answered"
+            for d in stats.per_day[-14:]
+        )
+    if stats.top_questions:
+        lines.append("Top questions:")
+        lines.extend(f"{count}× {m.text(truncate(q, 120))}" for q, count in stats.top_questions[:10])
+    return lines
+
+
+def fit_lines(lines: Sequence[str], limit: int, measure: Callable[[str], int] = len) -> str:
+    """``lines`` joined, keeping whole lines only, within ``limit`` (as ``measure`` counts); "…" if cut."""
+    text = "\n".join(lines)
+    if measure(text) <= limit:
+        return text
+    kept: list[str] = []
+    room = limit - measure("\n…")
+    for line in lines:
+        if measure("\n".join([*kept, line])) > room:
+            break
+        kept.append(line)
+    return "\n".join([*kept, "…"])
 
 
 def truncate(text: str, limit: int) -> str:

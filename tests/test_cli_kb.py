@@ -131,7 +131,7 @@ def test_malformed_kb_input_exits_1_with_a_message_and_changes_nothing(
     [
         (("stats", "--days", "800000"), "argument --days: must be from 1 to 3650, not 800000"),
         (("unanswered", "--limit", "0"), "argument --limit: must be from 1 to 1000, not 0"),
-        (("forget-user", "18446744073709551616"), "'18446744073709551616' is not a Discord user id"),
+        (("forget-user", "18446744073709551616"), "'18446744073709551616' is not a user id"),
     ],
 )
 def test_numbers_out_of_range_say_what_is_allowed(store: Path, args: tuple[str, ...], message: str) -> None:
@@ -143,7 +143,9 @@ def test_the_largest_numbers_allowed_work(store: Path) -> None:
     assert "last 3650 days: 1 questions" in _run(store, "kb", "stats", "--days", "3650").stdout
     assert "capital of Peru" in _run(store, "kb", "unanswered", "--limit", "1000").stdout
     largest_id = str(2**64 - 1)  # Discord ids are unsigned 64-bit
-    assert _run(store, "kb", "forget-user", largest_id).stdout.startswith(f"forgot user {largest_id}: 0")
+    assert _run(store, "kb", "forget-user", largest_id).stdout.startswith(
+        f"forgot discord user {largest_id}: 0"
+    )
 
 
 def test_kb_add_without_a_title_takes_the_file_name_and_says_so(store: Path) -> None:
@@ -202,7 +204,9 @@ def test_corrupt_and_locked_databases_give_a_message_not_a_traceback(store: Path
 
 
 def test_forget_user_through_the_cli(store: Path) -> None:
-    assert _run(store, "kb", "forget-user", "42").stdout.startswith("forgot user 42: 0 questions and votes")
+    assert _run(store, "kb", "forget-user", "42").stdout.startswith(
+        "forgot discord user 42: 0 questions and votes"
+    )
 
 
 def test_ask_json_creates_no_files(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from bot.core.errors import KnowledgeError, QuestionError
 from bot.core.knowledge import load_knowledge_dir
-from bot.runtime import Citebot, FileDocumentError
+from bot.runtime import Citebot, FileDocumentError, UserRef
 from bot.runtime.question_log import QuestionLog
 from bot.storage import QuestionRecord, UnknownAnswerError
 from tests.storage.knowledge_fixtures import COFFEE, TEA_CHANGED, settings_for, write_knowledge
@@ -200,7 +200,9 @@ async def test_removing_a_document_an_intent_quotes_is_refused(citebot: Citebot,
 
 
 async def test_questions_are_logged_with_a_pseudonymous_user(citebot: Citebot) -> None:
-    result = await citebot.ask("What is the capital of Peru?", guild_id=10, channel_id=20, user_id=123456789)
+    result = await citebot.ask(
+        "What is the capital of Peru?", guild_id=10, channel_id=20, user=UserRef("discord", 123456789)
+    )
     assert result.answer_id is not None and not result.answer.answered
     assert (await citebot.ask("Where does green tea come from?", log=False)).answer_id is None
     [logged] = await citebot.unanswered()
@@ -229,7 +231,8 @@ async def test_a_write_locked_database_delays_no_answer_and_loses_no_question(
     holder.execute("BEGIN IMMEDIATE")  # another process is writing and does not let go
     try:
         asked = [
-            await citebot.ask("Where does green tea come from?", user_id=n, guild_id=3) for n in range(20)
+            await citebot.ask("Where does green tea come from?", user=UserRef("discord", n), guild_id=3)
+            for n in range(20)
         ]
         # All 20 answered while the lock is still held: none waited for the database.
         assert all(r.answer.answered for r in asked)
@@ -290,41 +293,61 @@ async def test_closing_waits_for_the_log_then_gives_up_and_says_so(tmp_path: Pat
 async def test_user_key_setting_changes_the_pseudonym(tmp_path: Path) -> None:
     write_knowledge(tmp_path / "knowledge")
     app = await Citebot.open(settings_for(tmp_path))
-    generated = app.user_hash(1)
+    generated = app.user_hash(UserRef("discord", 1))
     await app.close()
     app = await Citebot.open(settings_for(tmp_path))
-    assert app.user_hash(1) == generated  # the generated key was kept in the database
+    assert app.user_hash(UserRef("discord", 1)) == generated  # the generated key was kept in the database
     await app.close()
     app = await Citebot.open(settings_for(tmp_path, user_id_key="s3cret"))
     try:
-        assert app.user_hash(1) != generated
+        assert app.user_hash(UserRef("discord", 1)) != generated
     finally:
         await app.close()
 
 
 async def test_second_vote_replaces_the_first(citebot: Citebot) -> None:
-    answer_id = (await citebot.ask("Where does green tea come from?", user_id=1)).answer_id
+    answer_id = (await citebot.ask("Where does green tea come from?", user=UserRef("discord", 1))).answer_id
     assert answer_id is not None
-    await citebot.record_feedback(answer_id, 2, True)
-    await citebot.record_feedback(answer_id, 2, False)
-    await citebot.record_feedback(answer_id, 3, False)
+    await citebot.record_feedback(answer_id, UserRef("discord", 2), True)
+    await citebot.record_feedback(answer_id, UserRef("discord", 2), False)
+    await citebot.record_feedback(answer_id, UserRef("discord", 3), False)
     stats = await citebot.stats()
     assert (stats.helpful, stats.not_helpful) == (0, 2)
     with pytest.raises(UnknownAnswerError):
-        await citebot.record_feedback(answer_id + 100, 2, True)
+        await citebot.record_feedback(answer_id + 100, UserRef("discord", 2), True)
 
 
 async def test_forget_user_deletes_their_questions_and_votes(citebot: Citebot) -> None:
-    mine = (await citebot.ask("What is the capital of Peru?", user_id=1)).answer_id
-    theirs = (await citebot.ask("What is the capital of Chile?", user_id=2)).answer_id
+    mine = (await citebot.ask("What is the capital of Peru?", user=UserRef("discord", 1))).answer_id
+    theirs = (await citebot.ask("What is the capital of Chile?", user=UserRef("discord", 2))).answer_id
     assert mine is not None and theirs is not None
-    await citebot.record_feedback(theirs, 1, True)
-    await citebot.record_feedback(mine, 2, False)
-    assert await citebot.forget_user(1) == 2  # one question (its vote by 2 cascades) and one vote
+    await citebot.record_feedback(theirs, UserRef("discord", 1), True)
+    await citebot.record_feedback(mine, UserRef("discord", 2), False)
+    assert (
+        await citebot.forget_user(UserRef("discord", 1)) == 2
+    )  # one question (its vote by 2 cascades) and one vote
     assert [q.question for q in await citebot.unanswered()] == ["What is the capital of Chile?"]
     stats = await citebot.stats()
     assert (stats.questions, stats.helpful, stats.not_helpful) == (1, 0, 0)
-    assert await citebot.forget_user(1) == 0
+    assert await citebot.forget_user(UserRef("discord", 1)) == 0
+
+
+async def test_the_same_id_on_two_fronts_is_two_people(citebot: Citebot) -> None:
+    discord_user, telegram_user = UserRef("discord", 42), UserRef("telegram", 42)
+    assert citebot.user_hash(discord_user) != citebot.user_hash(telegram_user)
+    on_discord = (await citebot.ask("What is the capital of Peru?", user=discord_user)).answer_id
+    on_telegram = (await citebot.ask("What is the capital of Chile?", user=telegram_user)).answer_id
+    assert on_discord is not None and on_telegram is not None
+    await citebot.record_feedback(on_discord, telegram_user, True)
+    await citebot.record_feedback(on_discord, discord_user, False)  # a second voter, not a changed vote
+    assert ((await citebot.stats()).helpful, (await citebot.stats()).not_helpful) == (1, 1)
+    assert await citebot.forget_user(discord_user) == 2  # their question (and the vote on it) and their vote
+    assert [q.question for q in await citebot.unanswered()] == ["What is the capital of Chile?"]
+    raw = sqlite3.connect(citebot.settings.database_path)
+    try:
+        assert raw.execute("SELECT front FROM questions").fetchall() == [("telegram",)]
+    finally:
+        raw.close()
 
 
 async def test_retention_prunes_old_questions_at_start(tmp_path: Path) -> None:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import json
 import logging
 import math
-import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import discord
@@ -20,18 +17,14 @@ from discord.ext import commands
 from bot.config import Settings
 from bot.discord_front.errors import NotAdmin, report_event_error, report_interaction_error
 from bot.discord_front.flow import AnswerFlow, InteractionTarget
-from bot.discord_front.health import write_health
 from bot.discord_front.views import DYNAMIC_ITEMS
-from bot.runtime import Citebot
+from bot.runtime import Citebot, UserRef
 
-__all__ = ["COMMANDS_HASH_KEY", "CitebotBot", "Cooldown", "NotAdmin", "ShardedCitebotBot", "create_bot"]
+__all__ = ["COMMANDS_HASH_KEY", "CitebotBot", "NotAdmin", "ShardedCitebotBot", "create_bot"]
 
 log = logging.getLogger(__name__)
 
 COMMANDS_HASH_KEY = "discord.commands_hash"
-# On SIGTERM, answers in flight get this long to finish before the connection closes; with the
-# question log's flush it stays inside `docker stop`'s 10 s grace.
-DRAIN_SECONDS = 7.0
 # discord.py waits out a 429 up to this long itself; longer ones come back to our retries.
 MAX_RATELIMIT_WAIT_SECONDS = 30.0
 EXTENSIONS = (
@@ -39,25 +32,6 @@ EXTENSIONS = (
     "bot.discord_front.cogs.conversation",
     "bot.discord_front.cogs.admin",
 )
-
-
-class Cooldown:
-    """Per-user rate limit: one question every ``seconds``."""
-
-    def __init__(self) -> None:
-        self._last: dict[int, float] = {}
-
-    def retry_after(self, user_id: int, seconds: float, now: float | None = None) -> float:
-        """0 and the question counts, or the seconds left before this user may ask again."""
-        now = time.monotonic() if now is None else now
-        last = self._last.get(user_id)
-        if last is not None and now - last < seconds:
-            return seconds - (now - last)
-        self._last[user_id] = now
-        if len(self._last) > 10_000:  # forget old entries so the map cannot grow without bound
-            cutoff = now - seconds
-            self._last = {u: t for u, t in self._last.items() if t >= cutoff}
-        return 0.0
 
 
 class CitebotTree(app_commands.CommandTree["CitebotBot"]):
@@ -88,13 +62,7 @@ class CitebotBot(commands.Bot):
         )
         self.app = app
         self.settings = settings
-        self.cooldown = Cooldown()
         self.flow = AnswerFlow(self)
-        self.shutting_down = False
-        self._in_flight: set[asyncio.Task[Any]] = set()
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._health_task: asyncio.Task[None] | None = None
 
     # -- start-up ---------------------------------------------------------------------------------
     async def setup_hook(self) -> None:
@@ -103,18 +71,10 @@ class CitebotBot(commands.Bot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands(force=False)
-        if self.settings.health_file is not None:
-            self._health_task = asyncio.create_task(self._touch_health_file(self.settings.health_file))
 
-    async def _touch_health_file(self, path: Path) -> None:
-        # Written only while connected: a hung or disconnected bot lets it go stale. The text says
-        # what else operators should know (the database file, the question log).
-        await self.wait_until_ready()
-        while not self.is_closed():
-            if self.is_ready() and math.isfinite(self.latency):  # latency: heartbeats are acknowledged
-                health = await self.app.health()
-                await asyncio.to_thread(write_health, path, health.lines())
-            await asyncio.sleep(self.settings.health_interval_seconds)
+    def connected(self) -> bool:
+        """Whether the gateway connection is up and its heartbeats are acknowledged."""
+        return self.is_ready() and not self.is_closed() and math.isfinite(self.latency)
 
     def _target_guild(self) -> discord.Object | None:
         return discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
@@ -153,12 +113,6 @@ class CitebotBot(commands.Bot):
         )
         return len(synced)
 
-    async def close(self) -> None:
-        """Stop the health file task, then disconnect."""
-        if self._health_task is not None:
-            self._health_task.cancel()
-        await super().close()
-
     async def on_ready(self) -> None:
         """Log who we are once connected."""
         log.info(
@@ -172,46 +126,14 @@ class CitebotBot(commands.Bot):
         """No prefix commands: the conversation cog listens to messages."""
 
     # -- answering --------------------------------------------------------------------------------
-    @contextlib.asynccontextmanager
-    async def answering(self) -> AsyncIterator[None]:
-        """Count an answer in flight, so a shutdown waits for it."""
-        task = asyncio.current_task()
-        assert task is not None
-        self._in_flight.add(task)
-        self._idle.clear()
-        try:
-            yield
-        finally:
-            self._in_flight.discard(task)
-            if not self._in_flight:
-                self._idle.set()
-
-    async def drain(self, timeout: float = DRAIN_SECONDS) -> int:
-        """Stop taking questions, wait for the answers in flight, cancel the rest; how many were cancelled."""
-        self.shutting_down = True
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), timeout)
-        left = [task for task in self._in_flight if not task.done()]
-        if left:
-            log.warning(
-                "shutting down: cancelled %d unfinished answer%s after %.0f s",
-                len(left),
-                "" if len(left) == 1 else "s",
-                timeout,
-            )
-            for task in left:
-                task.cancel()
-            await asyncio.wait(left, timeout=1.0)
-        return len(left)
-
     async def cooldown_left(self, user_id: int, guild_id: int | None) -> float:
-        """Seconds this user must wait before asking again (0: go ahead)."""
+        """Seconds this user must wait before asking again (0: go ahead); a guild may set its own."""
         seconds = self.settings.cooldown_seconds
         if guild_id is not None:
             per_guild = (await self.app.guild_settings(guild_id)).cooldown_seconds
             if per_guild is not None:
                 seconds = per_guild
-        return self.cooldown.retry_after(user_id, seconds) if seconds > 0 else 0.0
+        return self.app.cooldown_left(UserRef("discord", user_id), seconds)
 
     async def answer_interaction(self, interaction: discord.Interaction[Any], question: str) -> None:
         """Answer ``question`` for a slash command, context menu or suggestion button."""

@@ -35,12 +35,12 @@ from bot.discord_front.errors import (
 )
 from bot.discord_front.render import RenderedAnswer, clean_question, escape_markdown, render_answer, truncate
 from bot.discord_front.views import message_parts
-from bot.runtime import AskResult
+from bot.runtime import AskResult, Turn, UserRef
 
 if TYPE_CHECKING:
     from bot.discord_front.bot import CitebotBot
 
-__all__ = ["AnswerFlow", "AnswerTarget", "InteractionTarget", "MessageTarget", "ReplyOrder", "Turn"]
+__all__ = ["AnswerFlow", "AnswerTarget", "InteractionTarget", "MessageTarget"]
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,6 @@ DEFER_AFTER_SECONDS = 1.0
 TYPING_AFTER_SECONDS = 1.0
 COOLDOWN_REACTION = "⏳"
 RESTARTING = "I'm restarting; please ask again in a minute."
-# A reply waits at most this long for the replies to earlier messages in its channel.
-ORDER_WAIT_SECONDS = 10.0
 
 
 class AnswerTarget(Protocol):
@@ -204,44 +202,6 @@ class InteractionTarget:
         """The flow is over (each interaction has its own reply: nothing to release)."""
 
 
-class Turn:
-    """A message's place in its channel's queue of replies."""
-
-    def __init__(self, queue: dict[int, asyncio.Future[None]], channel_id: int) -> None:
-        self._queue = queue
-        self._channel_id = channel_id
-        self._previous = queue.get(channel_id)
-        self._mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        queue[channel_id] = self._mine
-
-    async def wait(self) -> None:
-        """Until the replies to earlier messages in the channel went out (or waited long enough)."""
-        if self._previous is not None and not self._previous.done():
-            await asyncio.wait({self._previous}, timeout=ORDER_WAIT_SECONDS)
-
-    def done(self) -> None:
-        """This message's reply went out (or never will): the next may go."""
-        if not self._mine.done():
-            self._mine.set_result(None)
-        if self._queue.get(self._channel_id) is self._mine:
-            del self._queue[self._channel_id]
-
-
-class ReplyOrder:
-    """Replies in a channel go out in the order the messages came in.
-
-    A turn must be taken as soon as a message arrives, before anything is awaited: events are
-    handled in the order they arrive only up to their first pause.
-    """
-
-    def __init__(self) -> None:
-        self._queue: dict[int, asyncio.Future[None]] = {}
-
-    def take(self, channel_id: int) -> Turn:
-        """The next turn in the channel."""
-        return Turn(self._queue, channel_id)
-
-
 class MessageTarget:
     """Replies to a message; cooldowns get a reaction rather than a public reply."""
 
@@ -308,7 +268,7 @@ class AnswerFlow:
     async def run(self, target: AnswerTarget, text: str) -> None:
         """Answer ``text`` for ``target``; never raises (errors go to the target's error handler)."""
         bot = self.bot
-        async with bot.answering():
+        async with bot.app.in_flight.answering():
             try:
                 await self._run(target, text)
             except Exception as exc:  # the one place an answer's errors end up
@@ -318,7 +278,7 @@ class AnswerFlow:
 
     async def _run(self, target: AnswerTarget, text: str) -> None:
         bot = self.bot
-        if bot.shutting_down:
+        if bot.app.shutting_down:
             await target.refuse(RESTARTING)
             return
         wait = await bot.cooldown_left(target.user_id, target.guild_id)
@@ -333,7 +293,10 @@ class AnswerFlow:
             return
         work = asyncio.ensure_future(
             bot.app.ask(
-                question, guild_id=target.guild_id, channel_id=target.channel_id, user_id=target.user_id
+                question,
+                guild_id=target.guild_id,
+                channel_id=target.channel_id,
+                user=UserRef("discord", target.user_id),
             )
         )
         result = await target.wait_for(work)

@@ -14,13 +14,14 @@ from typing import Any, Literal
 from bot.core.answers import Answer
 from bot.presentation import (
     DECLINE_TEXT,
-    NO_CONTEXT_TEXT,
     SUGGESTIONS_INTRO,
     ContextParagraph,
-    Source,
+    context_lines,
     decode_refs,
     encode_refs,
+    fit_lines,
     present,
+    source_line,
     strip_markup,
     truncate,
 )
@@ -28,7 +29,9 @@ from bot.presentation import (
 __all__ = [
     "DECLINE_TEXT",
     "EMBED_COLOUR",
+    "MESSAGE_MAX",
     "ButtonSpec",
+    "DiscordMarkdown",
     "RenderedAnswer",
     "clean_question",
     "context_custom_id",
@@ -67,6 +70,42 @@ def escape_markdown(text: str) -> str:
     """``text`` with Discord markdown (and mention syntax) neutralised by backslashes."""
     return _MARKDOWN.sub(r"\\\1", text)
 
+
+class DiscordMarkdown:
+    """The platform-free texts' markup in Discord's Markdown.
+
+    ``in_embed``: links inside embeds never unfurl; in a message the URL goes in angle brackets
+    so that it does not add a preview.
+    """
+
+    def __init__(self, *, in_embed: bool = False) -> None:
+        self.in_embed = in_embed
+
+    def text(self, plain: str) -> str:
+        """``plain`` with Markdown neutralised."""
+        return escape_markdown(plain)
+
+    def bold(self, plain: str) -> str:
+        """``plain`` in bold."""
+        return f"**{escape_markdown(plain)}**"
+
+    def code(self, plain: str) -> str:
+        """``plain`` in a code span (backticks inside would end it, so they become primes)."""
+        return f"`{plain.replace('`', 'ʹ')}`"
+
+    def link(self, label: str, url: str) -> str:
+        """A masked link."""
+        return (
+            f"[{escape_markdown(label)}]({url})" if self.in_embed else f"[{escape_markdown(label)}](<{url}>)"
+        )
+
+    def quote(self, plain: str) -> str:
+        """Each line quoted."""
+        return "\n".join(f"> {escape_markdown(line)}" for line in plain.splitlines())
+
+
+MARKDOWN = DiscordMarkdown()
+EMBED_MARKDOWN = DiscordMarkdown(in_embed=True)
 
 _MENTION = re.compile(r"<(?:@[!&]?|#)[0-9]+>|@(?:everyone|here)\b")
 
@@ -120,13 +159,6 @@ def suggestion_custom_id(question: str) -> str | None:
     return custom_id if len(custom_id) <= CUSTOM_ID_MAX else None
 
 
-def _source_line(source: Source) -> str:
-    name = escape_markdown(truncate(source.title, 200))
-    linked = f"[{name}]({source.url})" if source.url else f"**{name}**"
-    line = f"{linked}, paragraph {source.paragraph}"
-    return f"{line} · published {source.published}" if source.published else line
-
-
 def render_answer(answer: Answer, answer_id: int | None = None) -> RenderedAnswer:
     """The message for ``answer``: quotes and sources in an embed, or a decline with suggestion buttons."""
     shown = present(answer, answer_id)
@@ -145,7 +177,7 @@ def render_answer(answer: Answer, answer_id: int | None = None) -> RenderedAnswe
         return RenderedAnswer(content="\n".join(lines), buttons=tuple(buttons))
 
     quotes = "\n".join(f"> {escape_markdown(quote)}" for quote in shown.quotes)
-    sources = [_source_line(source) for source in shown.sources]
+    sources = [source_line(source, EMBED_MARKDOWN) for source in shown.sources]
     embed: dict[str, Any] = {
         "type": "rich",
         "title": truncate(shown.question, EMBED_TITLE_MAX),
@@ -174,11 +206,4 @@ def render_answer(answer: Answer, answer_id: int | None = None) -> RenderedAnswe
 
 def render_context(paragraphs: list[ContextParagraph]) -> str:
     """The text shown by "Show context"."""
-    if not paragraphs:
-        return NO_CONTEXT_TEXT
-    blocks = []
-    for p in paragraphs:
-        where = f"[{escape_markdown(p.title)}](<{p.url}>)" if p.url else f"**{escape_markdown(p.title)}**"
-        quoted = "\n".join(f"> {escape_markdown(line)}" for line in p.text.splitlines())
-        blocks.append(f"{where}, paragraph {p.number}:\n{quoted}")
-    return truncate("\n\n".join(blocks), MESSAGE_MAX)
+    return fit_lines(context_lines(paragraphs, MARKDOWN, MESSAGE_MAX), MESSAGE_MAX)

@@ -11,6 +11,7 @@ import discord
 from bot.discord_front import render
 from bot.discord_front.render import ButtonSpec
 from bot.presentation import context_paragraphs
+from bot.runtime import UserRef
 
 if TYPE_CHECKING:
     from bot.discord_front.bot import CitebotBot
@@ -71,7 +72,9 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=re
         """Store the vote and thank the voter privately."""
         bot = _client(interaction)
         async with bot.guarded(interaction, "feedback"):
-            await bot.app.record_feedback(self.answer_id, interaction.user.id, self.helpful)
+            await bot.app.record_feedback(
+                self.answer_id, UserRef("discord", interaction.user.id), self.helpful
+            )
             log.info(
                 "feedback answer=%s user=%s helpful=%s", self.answer_id, interaction.user.id, self.helpful
             )

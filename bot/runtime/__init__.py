@@ -3,12 +3,15 @@
 - :mod:`bot.runtime.app`: :class:`Citebot`, the application object fronts talk to;
 - :mod:`bot.runtime.knowledge_sync`: reload, add, remove and diff the knowledge;
 - :mod:`bot.runtime.question_log`: the question log, its background writer and pseudonymous ids;
-- :mod:`bot.runtime.guild_settings`: per-guild settings, cached.
+- :mod:`bot.runtime.guild_settings`: per-guild settings, cached;
+- :mod:`bot.runtime.cooldowns`, :mod:`bot.runtime.in_flight`, :mod:`bot.runtime.reply_order`:
+  per-user cooldowns, answers in flight at shutdown, replies in arrival order, for every front.
 
 Fronts import store types (settings, logged questions, stats) from here, never from the store.
 """
 
 from bot.runtime.app import AskResult, Citebot, Health
+from bot.runtime.in_flight import DRAIN_SECONDS
 from bot.runtime.knowledge_sync import (
     DOCUMENT_SUFFIXES,
     DocumentChange,
@@ -16,22 +19,28 @@ from bot.runtime.knowledge_sync import (
     FileDocumentError,
     ReloadReport,
 )
-from bot.runtime.question_log import LogStatus
+from bot.runtime.question_log import Front, LogStatus, UserRef
+from bot.runtime.reply_order import ReplyOrder, Turn
 from bot.storage import GuildSettings, LoggedQuestion, Stats, StorageError, UnknownAnswerError
 
 __all__ = [
     "DOCUMENT_SUFFIXES",
+    "DRAIN_SECONDS",
     "AskResult",
     "Citebot",
     "DocumentChange",
     "DocumentInfo",
     "FileDocumentError",
+    "Front",
     "GuildSettings",
     "Health",
     "LogStatus",
     "LoggedQuestion",
     "ReloadReport",
+    "ReplyOrder",
     "Stats",
     "StorageError",
+    "Turn",
     "UnknownAnswerError",
+    "UserRef",
 ]

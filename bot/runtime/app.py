@@ -20,9 +20,11 @@ from bot.core.answers import Answer
 from bot.core.documents import Document
 from bot.core.errors import KnowledgeError, KnowledgeProblem
 from bot.core.service import QAService
+from bot.runtime.cooldowns import Cooldowns
 from bot.runtime.guild_settings import GuildSettingsCache
+from bot.runtime.in_flight import InFlight
 from bot.runtime.knowledge_sync import DocumentInfo, KnowledgeSync, ReloadReport
-from bot.runtime.question_log import LogStatus, QuestionLog
+from bot.runtime.question_log import LogStatus, QuestionLog, UserRef
 from bot.storage import GuildSettings, LoggedQuestion, QuestionRecord, Stats, Store
 
 __all__ = ["AskResult", "Citebot", "Health"]
@@ -79,6 +81,10 @@ class Citebot:
         self.knowledge = knowledge
         self.questions = questions
         self.guilds = guilds
+        # Shared by the fronts of one process: a member's cooldown and a shutdown's wait are
+        # the application's, not one platform's.
+        self.in_flight = InFlight()
+        self.cooldowns = Cooldowns()
         self._answerer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="citebot-answer")
         # Recent answers by (knowledge version, question): a burst often asks the same thing, and the
         # answer cannot differ while the knowledge is the same. Used only on the answering thread.
@@ -164,9 +170,18 @@ class Citebot:
 
     # -- questions ------------------------------------------------------------------------
 
-    def user_hash(self, user_id: int) -> str:
+    def user_hash(self, user: UserRef) -> str:
         """The pseudonymous id stored for a user."""
-        return self.questions.user_hash(user_id)
+        return self.questions.user_hash(user)
+
+    @property
+    def shutting_down(self) -> bool:
+        """Whether a shutdown began: fronts refuse new questions."""
+        return self.in_flight.shutting_down
+
+    def cooldown_left(self, user: UserRef, seconds: float) -> float:
+        """Seconds ``user`` must wait before asking again (0: go ahead, and the question counts)."""
+        return self.cooldowns.retry_after(user, seconds)
 
     def _recent_or_new(self, question: str) -> Answer:
         """The answer from recent ones of the same knowledge, else a new one (answering thread only)."""
@@ -194,10 +209,13 @@ class Citebot:
         *,
         guild_id: int | None = None,
         channel_id: int | None = None,
-        user_id: int | None = None,
+        user: UserRef | None = None,
         log: bool = True,
     ) -> AskResult:
         """Answer ``question`` and, if ``log``, queue it for the question log.
+
+        ``channel_id`` is the chat asked in (a Discord channel, a Telegram chat); ``guild_id`` is
+        only Discord's. The row names ``user``'s front, so ids from two platforms never mix.
 
         Never waits for the database: the log is written by a background writer (see
         :mod:`bot.runtime.question_log`). Raises :class:`~bot.core.errors.QuestionError` for an
@@ -211,7 +229,7 @@ class Citebot:
             asked_at=dt.datetime.now(dt.UTC),
             guild_id=guild_id,
             channel_id=channel_id,
-            user_hash=self.user_hash(user_id) if user_id is not None else None,
+            user_hash=self.user_hash(user) if user is not None else None,
             question=answer.question,
             answered=answer.answered,
             confidence=answer.confidence,
@@ -221,12 +239,13 @@ class Citebot:
             ),
             latency_ms=1000 * (time.perf_counter() - started),
             knowledge_version=answer.knowledge_version,
+            front=user.front if user is not None else None,
         )
         return AskResult(answer, self.questions.record(record))
 
-    async def record_feedback(self, answer_id: int, user_id: int, helpful: bool) -> None:
+    async def record_feedback(self, answer_id: int, user: UserRef, helpful: bool) -> None:
         """Record a helpful / not helpful vote; a user's second vote on an answer replaces the first."""
-        await self.questions.record_feedback(answer_id, user_id, helpful)
+        await self.questions.record_feedback(answer_id, user, helpful)
 
     async def unanswered(
         self, *, limit: int = 10, offset: int = 0, guild_id: int | None = None
@@ -238,9 +257,9 @@ class Citebot:
         """Questions per day, share answered, top questions and votes over the last ``days`` days."""
         return await self.questions.stats(days=days, guild_id=guild_id)
 
-    async def forget_user(self, user_id: int) -> int:
+    async def forget_user(self, user: UserRef) -> int:
         """Delete everything logged about a user (questions and votes); how many rows went."""
-        return await self.questions.forget_user(user_id)
+        return await self.questions.forget_user(user)
 
     async def prune(self) -> int:
         """Delete questions older than QUESTION_RETENTION_DAYS; how many went."""

@@ -24,6 +24,7 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from bot.storage import (
     DatabaseUnavailableError,
@@ -34,7 +35,7 @@ from bot.storage import (
     Store,
 )
 
-__all__ = ["LogStatus", "QuestionLog"]
+__all__ = ["Front", "LogStatus", "QuestionLog", "UserRef"]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,26 @@ CATCH_UP_SECONDS = 2.0
 # counter. 2**63 (SQLite's largest integer) is reached in the year 2093.
 _ID_EPOCH_MS = 1_704_067_200_000
 _COUNTER_BITS, _SALT_BITS = 12, 10
+
+
+Front = Literal["discord", "telegram"]
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    """A person on one front: a user id is only unique within its platform."""
+
+    front: Front
+    id: int
+
+    def hash_input(self) -> bytes:
+        """What the pseudonymous id is a keyed hash of.
+
+        Discord ids are hashed bare, as before Telegram existed, so stored hashes keep matching
+        (votes, ``forget-user``); other fronts' ids carry their name and can never hash alike.
+        """
+        text = str(self.id) if self.front == "discord" else f"{self.front}:{self.id}"
+        return text.encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +122,9 @@ class QuestionLog:
             key = stored
         return cls(store, key.encode(), capacity=capacity)
 
-    def user_hash(self, user_id: int) -> str:
+    def user_hash(self, user: UserRef) -> str:
         """The pseudonymous id stored for a user: a keyed hash, not reversible without the key."""
-        return hmac.new(self._user_key, str(user_id).encode(), hashlib.sha256).hexdigest()[:USER_HASH_CHARS]
+        return hmac.new(self._user_key, user.hash_input(), hashlib.sha256).hexdigest()[:USER_HASH_CHARS]
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -210,10 +231,10 @@ class QuestionLog:
 
     # -- reading and deleting -----------------------------------------------------------------
 
-    async def record_feedback(self, answer_id: int, user_id: int, helpful: bool) -> None:
+    async def record_feedback(self, answer_id: int, user: UserRef, helpful: bool) -> None:
         """Record a vote; a user's second vote on an answer replaces the first."""
         await self._catch_up()  # the answer's row may still be queued
-        await self._store.record_feedback(answer_id, self.user_hash(user_id), helpful)
+        await self._store.record_feedback(answer_id, self.user_hash(user), helpful)
 
     async def _catch_up(self) -> None:
         # Readers should see what was just asked (and not what was just pruned); a stuck writer
@@ -236,10 +257,10 @@ class QuestionLog:
         since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
         return await self._store.stats(since=since, days=days, guild_id=guild_id)
 
-    async def forget_user(self, user_id: int) -> int:
+    async def forget_user(self, user: UserRef) -> int:
         """Delete everything logged about a user (questions and votes); how many rows went."""
         await self.flush(5.0)  # so a queued question of theirs is not written after the delete
-        return await self._store.forget_user(self.user_hash(user_id))
+        return await self._store.forget_user(self.user_hash(user))
 
     def prune_soon(self, retention_days: int) -> None:
         """Prune in the background: a locked database must not hold up start-up or answers."""

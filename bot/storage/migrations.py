@@ -84,5 +84,11 @@ _V3 = [
     "ALTER TABLE documents ADD COLUMN structure TEXT",
 ]
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (tuple(_V1), tuple(_V2), tuple(_V3))
+# v4: which front a question came from. Ids of chats and channels are only unique within a
+# platform; rows from before are NULL (Discord or the command line).
+_V4 = [
+    "ALTER TABLE questions ADD COLUMN front TEXT",
+]
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (tuple(_V1), tuple(_V2), tuple(_V3), tuple(_V4))
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -115,6 +115,7 @@ class QuestionRecord:
     citations: tuple[dict[str, Any], ...]
     latency_ms: float
     knowledge_version: str
+    front: str | None = None  # "discord", "telegram"; None: the command line
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,8 +195,8 @@ def _translated(path: Path, action: str) -> Iterator[None]:
 
 _INSERT_QUESTION = (
     "INSERT INTO questions (id, asked_at, guild_id, channel_id, user_hash, question, answered,"
-    " confidence, reason, citations, latency_ms, knowledge_version)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " confidence, reason, citations, latency_ms, knowledge_version, front)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -212,6 +213,7 @@ def _question_values(record: QuestionRecord) -> tuple[Any, ...]:
         json.dumps(record.citations, ensure_ascii=False),
         record.latency_ms,
         record.knowledge_version,
+        record.front,
     )
 
 

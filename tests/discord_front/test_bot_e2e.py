@@ -232,13 +232,9 @@ def test_the_health_file_is_touched_while_connected(bot: BotProcess, root: Path)
     deadline = time.monotonic() + 15
     while not (root / "health").exists() and time.monotonic() < deadline:
         time.sleep(0.1)
-    check = subprocess.run(
-        [sys.executable, "-m", "bot.discord_front.health", str(root / "health")], check=False
-    )
+    check = subprocess.run([sys.executable, "-m", "bot.health", str(root / "health")], check=False)
     assert check.returncode == 0
-    stale = subprocess.run(
-        [sys.executable, "-m", "bot.discord_front.health", str(root / "missing")], check=False
-    )
+    stale = subprocess.run([sys.executable, "-m", "bot.health", str(root / "missing")], check=False)
     assert stale.returncode == 1
 
 

@@ -80,7 +80,7 @@ async def test_a_slow_answer_is_deferred_then_finishes_during_shutdown(
         payload, mark = _ask(fake)
         callback = await asyncio.to_thread(callback_of, fake, payload, mark)
         assert callback["type"] == 5  # deferred ("thinking"), within the 3 s window
-        await bot.drain()  # what SIGTERM does first: the answer in flight still goes out
+        await bot.app.in_flight.drain()  # what SIGTERM does first: the answer in flight still goes out
         followup = await asyncio.to_thread(followup_of, fake, payload, mark, 0.1)
         assert "launched May 3" in followup["embeds"][0]["description"]
         assert followup["allowed_mentions"]["parse"] == []
@@ -105,7 +105,9 @@ async def test_an_answer_slower_than_the_shutdown_wait_is_cancelled_before_the_d
     async with slow_bot(fake, tmp_path) as (bot, closed):
         payload, mark = _ask(fake)
         assert (await asyncio.to_thread(callback_of, fake, payload, mark))["type"] == 5
-        assert await bot.drain(timeout=0.2) == 1  # SIGTERM's wait ran out: the answer is cancelled
+        assert (
+            await bot.app.in_flight.drain(timeout=0.2) == 1
+        )  # SIGTERM's wait ran out: the answer is cancelled
     assert closed[0].unlogged == 0
     assert "shutting down: cancelled 1 unfinished answer after 0 s" in caplog.text
     assert "closed database" not in caplog.text and "never retrieved" not in caplog.text

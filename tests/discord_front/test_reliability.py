@@ -251,7 +251,7 @@ def test_the_health_status_says_when_the_database_file_was_deleted(
         while time.monotonic() < deadline and "deleted" not in health.read_text():
             time.sleep(0.1)
         checked = subprocess.run(
-            [sys.executable, "-m", "bot.discord_front.health", str(health)],
+            [sys.executable, "-m", "bot.health", str(health)],
             capture_output=True,
             text=True,
             check=False,

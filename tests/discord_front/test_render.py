@@ -11,9 +11,10 @@ import pytest
 
 from bot.core.answers import Answer, Citation, Reason
 from bot.discord_front import render
-from bot.discord_front.bot import Cooldown
 from bot.discord_front.cogs.ask import autocomplete_choices
 from bot.presentation import ContextParagraph
+from bot.runtime import UserRef
+from bot.runtime.cooldowns import Cooldowns
 
 URL = "https://example.org/moon"
 
@@ -98,11 +99,14 @@ def test_context_quotes_each_paragraph_escaped() -> None:
 
 
 def test_cooldown_limits_each_user_separately() -> None:
-    cooldown = Cooldown()
-    assert cooldown.retry_after(1, 5, now=100.0) == 0
-    assert cooldown.retry_after(1, 5, now=102.0) == pytest.approx(3.0)
-    assert cooldown.retry_after(2, 5, now=102.0) == 0
-    assert cooldown.retry_after(1, 5, now=105.5) == 0
+    cooldown = Cooldowns()
+    alice, bob = UserRef("discord", 1), UserRef("discord", 2)
+    assert cooldown.retry_after(alice, 5, now=100.0) == 0
+    assert cooldown.retry_after(alice, 5, now=102.0) == pytest.approx(3.0)
+    assert cooldown.retry_after(bob, 5, now=102.0) == 0
+    # The same number on Telegram is someone else.
+    assert cooldown.retry_after(UserRef("telegram", 1), 5, now=102.0) == 0
+    assert cooldown.retry_after(alice, 5, now=105.5) == 0
 
 
 def test_autocomplete_prefers_prefixes_and_caps_at_25() -> None:

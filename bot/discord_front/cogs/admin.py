@@ -13,7 +13,8 @@ from discord.ext import commands
 from bot.core.documents import fallback_title
 from bot.core.errors import KnowledgeError
 from bot.discord_front.bot import CitebotBot, NotAdmin
-from bot.discord_front.render import escape_markdown, truncate
+from bot.discord_front.render import MARKDOWN, MESSAGE_MAX, escape_markdown, truncate
+from bot.presentation import RELOAD_FAILED, fit_lines, reload_lines, stats_lines, unanswered_lines
 from bot.runtime import DOCUMENT_SUFFIXES, LoggedQuestion, ReloadReport, Stats
 
 __all__ = ["KnowledgeAdmin", "render_reload", "render_stats", "render_unanswered", "setup"]
@@ -29,53 +30,17 @@ REFUSAL = (
 
 def render_reload(report: ReloadReport, *, dry_run: bool) -> str:
     """What a reload changed, for the admin."""
-
-    def names(items: Sequence[str]) -> str:
-        return ", ".join(escape_markdown(i) for i in items) if items else "none"
-
-    head = (
-        "Dry run: nothing applied."
-        if dry_run
-        else (f"Reloaded: now serving version `{report.version}`." if report.applied else "Nothing to apply.")
-    )
-    lines = [
-        head,
-        f"Added: {names(report.documents_added)}",
-        f"Removed: {names(report.documents_removed)}",
-        f"Changed: {names(report.documents_changed)}",
-    ]
-    if report.intents_broken:
-        lines.append(f"Intents whose quotes no longer match: {names(report.intents_broken)}")
-    return truncate("\n".join(lines), 2000)
+    return fit_lines(reload_lines(report, dry_run=dry_run, m=MARKDOWN), MESSAGE_MAX)
 
 
 def render_unanswered(questions: Sequence[LoggedQuestion], page: int) -> str:
     """One page of declined questions, newest first."""
-    if not questions:
-        return "No declined questions." if page == 0 else "No more declined questions."
-    lines = [f"Declined questions, page {page + 1} (newest first):"]
-    for item in questions:
-        when = item.asked_at.strftime("%Y-%m-%d %H:%M")
-        lines.append(f"• `{when}` {escape_markdown(truncate(item.question, 150))}")
-    return truncate("\n".join(lines), 2000)
+    return fit_lines(unanswered_lines(questions, page, MARKDOWN), MESSAGE_MAX)
 
 
 def render_stats(stats: Stats) -> str:
     """Questions per day, share answered, top questions and feedback counts."""
-    share = f"{stats.answered / stats.questions:.0%}" if stats.questions else "n/a"
-    lines = [
-        f"Last {stats.days} days: {stats.questions} questions, {share} answered.",
-        f"Feedback: {stats.helpful} helpful, {stats.not_helpful} not helpful.",
-    ]
-    if stats.per_day:
-        lines.append("Per day:")
-        lines.extend(
-            f"`{d.day.isoformat()}` {d.questions} asked, {d.answered} answered" for d in stats.per_day[-14:]
-        )
-    if stats.top_questions:
-        lines.append("Top questions:")
-        lines.extend(f"{count}× {escape_markdown(truncate(q, 120))}" for q, count in stats.top_questions[:10])
-    return truncate("\n".join(lines), 2000)
+    return fit_lines(stats_lines(stats, MARKDOWN), MESSAGE_MAX)
 
 
 class UnansweredPages(discord.ui.View):
@@ -157,7 +122,7 @@ class KnowledgeAdmin(commands.GroupCog, group_name="kb", group_description="Mana
                 len(exc.problems),
             )
             await interaction.followup.send(
-                truncate(f"Reload failed; I keep answering from the previous knowledge.\n{exc}", 2000),
+                truncate(f"{RELOAD_FAILED}\n{exc}", 2000),
                 ephemeral=True,
             )
             return

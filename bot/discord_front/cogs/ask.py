@@ -9,7 +9,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_front.bot import CitebotBot
-from bot.discord_front.render import escape_markdown, truncate
+from bot.discord_front.render import EMBED_DESCRIPTION_MAX, MARKDOWN
+from bot.presentation import NO_SOURCES_TEXT, fit_lines, sources_heading, sources_lines, sources_of
 
 __all__ = ["AskCog", "autocomplete_choices", "setup"]
 
@@ -96,17 +97,11 @@ class AskCog(commands.Cog):
         """List the documents I answer from."""
         documents = self.bot.app.service.knowledge.documents
         if not documents:
-            await interaction.response.send_message("I have no sources yet.", ephemeral=True)
+            await interaction.response.send_message(NO_SOURCES_TEXT, ephemeral=True)
             return
-        lines = []
-        for document in documents:
-            title = escape_markdown(truncate(document.title, 200))
-            line = f"• [{title}](<{document.meta.url}>)" if document.meta.url else f"• {title}"
-            if document.meta.published:
-                line += f" ({document.meta.published.isoformat()})"
-            lines.append(line)
+        lines = sources_lines(sources_of(documents), MARKDOWN)
         embed = discord.Embed(
-            title=f"My sources ({len(documents)})", description=truncate("\n".join(lines), 4096)
+            title=sources_heading(len(documents)), description=fit_lines(lines, EMBED_DESCRIPTION_MAX)
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 

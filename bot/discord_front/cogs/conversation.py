@@ -9,8 +9,9 @@ import discord
 from discord.ext import commands
 
 from bot.discord_front.bot import CitebotBot
-from bot.discord_front.flow import MessageTarget, ReplyOrder
+from bot.discord_front.flow import MessageTarget
 from bot.discord_front.render import clean_question
+from bot.runtime import ReplyOrder
 
 __all__ = ["ConversationCog", "setup"]
 
@@ -44,7 +45,7 @@ class ConversationCog(commands.Cog):
     async def on_message(self, message: discord.Message) -> None:
         """Answer a message addressed to the bot."""
         me = self.bot.user
-        if me is None or message.author.bot or message.author.id == me.id or self.bot.shutting_down:
+        if me is None or message.author.bot or message.author.id == me.id or self.bot.app.shutting_down:
             return
         if message.type not in (discord.MessageType.default, discord.MessageType.reply):
             return

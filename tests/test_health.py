@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.discord_front.health import MAX_AGE_SECONDS, main, write_health
+from bot.health import MAX_AGE_SECONDS, main, write_health
 
 
 def test_a_fresh_status_is_healthy_and_printed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

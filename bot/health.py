@@ -1,10 +1,10 @@
-"""``python -m bot.discord_front.health FILE``: exit 0 when the bot wrote FILE recently.
+"""``python -m bot.health FILE``: exit 0 when the bot wrote FILE recently.
 
-The bot writes the file (``HEALTH_FILE``) every 30 s while it is connected to the gateway, so a
-stale or missing file means a hung or disconnected bot. Its text is the status: "ok", or
-"degraded" and a line per problem (the database file deleted or found empty, the question log not
-being written); those are printed, and leave the exit code 0, since restarting would not fix them.
-No discord import: it runs every interval.
+The bot writes the file (``HEALTH_FILE``) every 30 s while every front it runs is connected (the
+Discord gateway, Telegram's updates), so a stale or missing file means a hung or disconnected bot.
+Its text is the status: "ok", or "degraded" and a line per problem (the database file deleted or
+found empty, the question log not being written); those are printed, and leave the exit code 0,
+since restarting would not fix them. It imports no front: it runs every interval.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def _problem(path: Path, now: float) -> str | None:
     age = now - stat.st_mtime
     if age > MAX_AGE_SECONDS:
         return (
-            f"not connected to Discord recently (the health file is {age:.0f} s old, "
+            f"not connected recently (the health file is {age:.0f} s old, "
             f"the limit is {MAX_AGE_SECONDS:.0f} s)"
         )
     if age < -HEALTH_INTERVAL_SECONDS:
@@ -52,7 +52,7 @@ def _problem(path: Path, now: float) -> str | None:
 def main(argv: list[str]) -> int:
     """Exit code 0 if healthy, 1 otherwise."""
     if len(argv) != 1:
-        print("usage: python -m bot.discord_front.health FILE", file=sys.stderr)
+        print("usage: python -m bot.health FILE", file=sys.stderr)
         return 2
     path = Path(argv[0])
     problem = _problem(path, time.time())
