@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# citebot: the Discord bot. Build: docker build -t citebot .
+# citebot: the Discord and Telegram bots, in one process (every front whose token is set).
+# Build: docker build -t citebot .
 # Run:   docker run -d --env-file .env -v citebot-data:/data citebot
 
 # -- Stage 1: dependencies (and the package) in a virtual environment ---------------------------
@@ -36,10 +37,13 @@ WORKDIR /app
 COPY --chown=10001:10001 knowledge ./knowledge
 USER 10001:10001
 VOLUME ["/data"]
-# Healthy while the bot is connected to Discord: it writes HEALTH_FILE (its status) every 30 s then.
+# Healthy while every front is connected (the Discord gateway, Telegram's updates): the bot writes
+# HEALTH_FILE (its status) every 30 s then.
 HEALTHCHECK --interval=60s --timeout=10s --start-period=60s --retries=3 \
-    CMD ["python", "-m", "bot.discord_front.health", "/tmp/citebot.health"]
+    CMD ["python", "-m", "bot.health", "/tmp/citebot.health"]
 # SIGTERM (docker stop) lets the answers in flight finish (7 s at most), writes the question log
 # and closes the database, inside the default 10 s grace.
 STOPSIGNAL SIGTERM
-CMD ["python", "-m", "bot", "discord"]
+# Webhook mode (TELEGRAM_WEBHOOK_URL) listens on TELEGRAM_WEBHOOK_PORT: publish it (-p 8443:8443).
+EXPOSE 8443
+CMD ["python", "-m", "bot", "run"]
