@@ -184,9 +184,8 @@ def _failure(front: Front, task: asyncio.Task[None], *, stopping: bool) -> list[
         return []
     error = task.exception()
     if error is None:
-        if not stopping:
-            log.warning("the %s front stopped by itself; stopping", front.name)
-        return []
+        # Not asked to stop: an exit code that says so, for a restart policy to act on.
+        return [] if stopping else [f"the {front.name} front stopped unexpectedly"]
     if isinstance(error, FrontError):
         return [str(error)]
     log.error("the %s front failed", front.name, exc_info=error)

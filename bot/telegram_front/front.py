@@ -96,7 +96,8 @@ class TelegramFront:
             return
         application = self.application
         bot = application.bot
-        Handlers(self.app, self.settings, bot.username, bot.id).register(application)
+        inline = bool(bot.bot.supports_inline_queries)
+        Handlers(self.app, self.settings, bot.username, bot.id, inline=inline).register(application)
         application.add_error_handler(on_error)
         await self._register_commands()
         await application.start()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 from typing import Any
 
 from telegram import (
@@ -85,22 +86,30 @@ INLINE_RESULTS = 5
 INLINE_CACHE_SECONDS = 60  # the knowledge can be reloaded; a minute of stale inline results at most
 # A vote is acknowledged with its outcome if it is stored this soon; otherwise with thanks at once.
 VOTE_WAIT_SECONDS = 1.0
+ADMIN_PRIVATE_ONLY = "Please use {command} in a private chat with me: its answer is for admins only."
 DRY_RUN_WORDS = frozenset({"dry", "dry-run", "--dry-run", "dryrun"})
+_COMMAND = re.compile(r"/\S+")
 
 
-def _help_text(username: str, admin: bool) -> str:
+def _help_text(username: str, *, admin: bool, inline: bool) -> str:
     lines = [
         "I answer questions with sentences quoted word for word from my sources, with a link to each.",
         "• In a private chat, just send me your question.",
         f"• In a group, mention me (@{username}), reply to one of my messages, or use /ask followed by "
         "your question.",
-        f"• In any chat, type @{username} and a question to share an answer.",
+    ]
+    if inline:  # only once inline mode is switched on with BotFather
+        lines.append(f"• In any chat, type @{username} and a question to share an answer.")
+    lines += [
         "• /sources lists what I know about.",
         "Under an answer, Show context shows the whole paragraph, and 👍 / 👎 tell my maintainers how "
         "I'm doing. When I don't know, I say so and suggest questions I can answer.",
     ]
     if admin:
-        lines.append("Admin commands: /reload (or /reload dry), /unanswered [page], /stats [days].")
+        lines.append(
+            "Admin commands, in a private chat with me: /reload (or /reload dry), /unanswered [page], "
+            "/stats [days]."
+        )
     return HTML.text("\n".join(lines))
 
 
@@ -119,11 +128,12 @@ def _mentions(message: Message, username: str, bot_id: int) -> bool:
 class Handlers:
     """The Telegram handlers over one application; :meth:`register` adds them to python-telegram-bot's."""
 
-    def __init__(self, app: Citebot, settings: Settings, username: str, bot_id: int) -> None:
+    def __init__(self, app: Citebot, settings: Settings, username: str, bot_id: int, *, inline: bool) -> None:
         self.app = app
         self.settings = settings
         self.username = username
         self.bot_id = bot_id
+        self.inline_mode = inline  # switched on with BotFather's /setinline
         self.flow = AnswerFlow(app, settings, username)
         self.votes: set[asyncio.Task[Any]] = set()
 
@@ -151,6 +161,9 @@ class Handlers:
     # -- helpers ----------------------------------------------------------------------------------
     def _is_admin(self, user_id: int) -> bool:
         return user_id in self.settings.telegram_admin_ids
+
+    def _help_for(self, user_id: int) -> str:
+        return _help_text(self.username, admin=self._is_admin(user_id), inline=self.inline_mode)
 
     @staticmethod
     def _target(message: Message, user_id: int, why: str, *, heading: bool = False) -> ChatTarget:
@@ -206,8 +219,9 @@ class Handlers:
         message = update.effective_message
         if message is None or message.from_user is None or message.text is None:
             return
-        # The text after the command, as typed (context.args would lose line breaks).
-        question = message.text.partition(" ")[2] if " " in message.text else message.text.partition("\n")[2]
+        # The text after "/ask" or "/ask@botname", as typed (context.args would lose line breaks).
+        command = _COMMAND.match(message.text)
+        question = message.text[command.end() :] if command else ""
         if not question.strip():
             await self._reply(context, message, self._usage())
             return
@@ -241,17 +255,13 @@ class Handlers:
         titles = ", ".join(d.title for d in self.app.service.knowledge.documents[:3])
         about = f" I know about: {titles}." if titles else ""
         greeting = HTML.text(f"Hi! I'm citebot.{about}\n\n")
-        await self._reply(
-            context, message, greeting + _help_text(self.username, self._is_admin(message.from_user.id))
-        )
+        await self._reply(context, message, greeting + self._help_for(message.from_user.id))
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """What the bot can do."""
         message = update.effective_message
         if message is not None and message.from_user is not None:
-            await self._reply(
-                context, message, _help_text(self.username, self._is_admin(message.from_user.id))
-            )
+            await self._reply(context, message, self._help_for(message.from_user.id))
 
     async def sources(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The documents answered from, with their titles and links."""
@@ -269,12 +279,18 @@ class Handlers:
     async def _admin(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, command: str
     ) -> Message | None:
-        """The message if its sender is a citebot admin; otherwise a polite refusal (logged), and None."""
+        """The message if its sender is a citebot admin in a private chat; otherwise a polite refusal
+        (logged for a non-admin), and None.
+        """
         message = update.effective_message
         if message is None or message.from_user is None:
             return None
         if self._is_admin(message.from_user.id):
-            return message
+            if message.chat.type == ChatType.PRIVATE:
+                return message
+            # The reports hold members' questions, and the group would read them.
+            await self._say(context, message, ADMIN_PRIVATE_ONLY.format(command=f"/{command}"))
+            return None
         user = UserRef("telegram", message.from_user.id)
         where = "private" if message.chat.type == ChatType.PRIVATE else str(message.chat.id)
         log.warning(

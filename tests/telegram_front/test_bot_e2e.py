@@ -61,6 +61,20 @@ def ask_privately(fake: FakeTelegram, sender: dict[str, Any], text: str) -> Reco
     return reply_to(fake, fake.private_message(sender, text), mark)
 
 
+def logged(root: Path, question: str) -> list[Any]:
+    """The question log's rows of ``question`` (written by a background task: waits a little)."""
+    deadline = time.monotonic() + 10
+    rows: list[Any] = []
+    while time.monotonic() < deadline and not rows:
+        with sqlite3.connect(root / "data" / "citebot.db") as raw:
+            rows = raw.execute(
+                "SELECT front, user_hash, channel_id, guild_id FROM questions WHERE question = ?", (question,)
+            ).fetchall()
+        raw.close()
+        time.sleep(0.1)
+    return rows
+
+
 def no_reply_within(fake: FakeTelegram, chat_id: int, since: int, seconds: float) -> None:
     time.sleep(seconds)
     sent = [r for r in fake.find("sendMessage", since) if r.params.get("chat_id") == chat_id]
@@ -179,11 +193,14 @@ def test_start_help_and_sources(fake: FakeTelegram, bot: TelegramBot) -> None:
 
 
 def test_an_empty_ask_gets_usage_and_a_long_question_a_polite_limit(
-    fake: FakeTelegram, bot: TelegramBot
+    fake: FakeTelegram, bot: TelegramBot, root: Path
 ) -> None:
     assert plain(ask_privately(fake, MEMBER, "/ask")).startswith(
         "Ask me a question after the command, like:\n/ask "
     )
+    # A question on the lines after the command is asked whole.
+    assert LAUNCH in plain(ask_privately(fake, MEMBER, "/ask\nWhen did the Chang'e-6\nmission launch?"))
+    assert logged(root, "When did the Chang'e-6 mission launch?")
     long = "Why " + "really " * 100 + "?"
     assert "please keep it to 500 characters or fewer" in plain(ask_privately(fake, MEMBER, long))
     assert "please keep it to 500 characters or fewer" in plain(ask_privately(fake, MEMBER, "/ask " + long))
@@ -284,6 +301,12 @@ def test_admin_commands_refuse_non_admins_and_change_nothing(
             mark = fake.mark()
             in_group = fake.group_message(MEMBER, GROUP, f"{name}@{BOT_USERNAME}")
             assert "only citebot's admins" in plain(reply_to(fake, in_group, mark))
+        # A citebot admin in a group is asked to use a private chat: the reports hold members' questions.
+        mark = fake.mark()
+        in_group = fake.group_message(ADMIN, GROUP, f"/unanswered@{BOT_USERNAME}")
+        assert plain(reply_to(fake, in_group, mark)).startswith(
+            "Please use /unanswered in a private chat with me"
+        )
         bot.wait_logged("refused /stats to a non-admin")
         assert str(MEMBER["id"]) not in bot.output()  # refusals are logged with a pseudonym
         # Nothing was reloaded: the new document is not served.
@@ -329,15 +352,7 @@ def test_questions_are_logged_with_pseudonyms_marked_as_telegram(
     fake: FakeTelegram, bot: TelegramBot, root: Path
 ) -> None:
     ask_privately(fake, OTHER, "Who is Andrew Jones?")
-    deadline = time.monotonic() + 10
-    rows: list[Any] = []
-    while time.monotonic() < deadline and not rows:
-        with sqlite3.connect(root / "data" / "citebot.db") as raw:
-            rows = raw.execute(
-                "SELECT front, user_hash, channel_id, guild_id FROM questions WHERE question = ?",
-                ("Who is Andrew Jones?",),
-            ).fetchall()
-        time.sleep(0.1)
+    rows = logged(root, "Who is Andrew Jones?")
     [(front, user_hash, channel_id, guild_id)] = rows
     assert front == "telegram" and guild_id is None and channel_id == OTHER["id"]
     assert len(user_hash) == 32 and str(OTHER["id"]) not in user_hash
