@@ -176,12 +176,15 @@ def encode_refs(refs: Iterable[tuple[str, int]], room: int) -> str | None:
     return ";".join(parts) or None
 
 
+_REF_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII only: button data comes back from clients
+
+
 def decode_refs(refs: str) -> list[tuple[str, int]]:
     """The (document id, paragraph) pairs of :func:`encode_refs`'s text; malformed parts are skipped."""
     pairs: list[tuple[str, int]] = []
     for part in refs.split(";"):
         number, _, doc_id = part.partition("@")
-        if number.isdigit() and doc_id:
+        if _REF_NUMBER.fullmatch(number) and doc_id:
             pairs.append((doc_id, int(number)))
     return pairs
 

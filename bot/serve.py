@@ -20,13 +20,13 @@ import signal
 import sys
 from collections.abc import Awaitable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.config import Settings
 from bot.core.errors import CitebotError
 from bot.health import write_health
 from bot.logs import setup_logging
-from bot.runtime import Citebot
+from bot.runtime import DRAIN_SECONDS, Citebot
 
 __all__ = ["FRONTS", "Front", "FrontError", "run"]
 
@@ -37,6 +37,10 @@ EXIT_OK, EXIT_ERROR = 0, 1
 LOG_FLUSH_SECONDS = 2.0
 # How long closing waits for a front to disconnect.
 CLOSE_SECONDS = 5.0
+# The whole stop, from SIGTERM to the database closed: inside `docker stop`'s 10 s grace.
+SHUTDOWN_SECONDS = 9.5
+# Stopping to take questions (Telegram's last getUpdates, which confirms what was taken).
+STOP_TAKING_SECONDS = 2.0
 # Answers run on a worker thread; Python hands the GIL between threads every 5 ms by default, so
 # under a burst the event loop (acknowledgements, callback answers) could wait that long at each step.
 GIL_SWITCH_SECONDS = 0.0005
@@ -158,17 +162,7 @@ async def _serve(settings: Settings, names: list[str]) -> int:
         stopping.cancel()
         if health is not None:
             health.cancel()
-        for front in fronts:
-            await _quietly(front.stop_taking(), front, "stop taking questions")
-        await app.in_flight.drain()
-        for front in fronts:
-            await _quietly(front.close(), front, "disconnect")
-        finished, _ = await asyncio.wait(running, timeout=CLOSE_SECONDS) if running else (set(), set())
-        for task in finished:
-            if task not in done:
-                failures.extend(_failure(running[task], task, stopping=True))
-        await app.close(flush_seconds=LOG_FLUSH_SECONDS)
-        log.info("stopped")
+        await _stop(app, fronts, running, done, failures)
     for failure in failures:
         print(f"citebot: {failure}", file=sys.stderr)
     return EXIT_ERROR if failures else EXIT_OK
@@ -176,6 +170,38 @@ async def _serve(settings: Settings, names: list[str]) -> int:
 
 async def _wait(event: asyncio.Event) -> None:
     await event.wait()
+
+
+async def _stop(
+    app: Citebot,
+    fronts: list[Front],
+    running: dict[asyncio.Task[None], Front],
+    done: set[asyncio.Task[Any]],
+    failures: list[str],
+) -> None:
+    """Stop taking questions, let answers finish, disconnect, write the log: within SHUTDOWN_SECONDS."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SHUTDOWN_SECONDS
+
+    def left(keep: float) -> float:
+        """Seconds a step may take, keeping ``keep`` for the steps after it."""
+        return max(0.1, deadline - keep - loop.time())
+
+    stop_seconds = min(STOP_TAKING_SECONDS, left(LOG_FLUSH_SECONDS + 1.0))
+    steps = [_quietly(front.stop_taking(), front, "stop taking questions", stop_seconds) for front in fronts]
+    await asyncio.gather(*steps)
+    await app.in_flight.drain(min(DRAIN_SECONDS, left(LOG_FLUSH_SECONDS + 0.5)))
+    closing = [_quietly(front.close(), front, "disconnect", left(LOG_FLUSH_SECONDS)) for front in fronts]
+    await asyncio.gather(*closing)
+    if running:
+        finished, unfinished = await asyncio.wait(running, timeout=left(LOG_FLUSH_SECONDS))
+        for task in unfinished:
+            task.cancel()
+        for task in finished:
+            if task not in done:
+                failures.extend(_failure(running[task], task, stopping=True))
+    await app.close(flush_seconds=min(LOG_FLUSH_SECONDS, left(0.0)))
+    log.info("stopped")
 
 
 def _failure(front: Front, task: asyncio.Task[None], *, stopping: bool) -> list[str]:
@@ -188,13 +214,16 @@ def _failure(front: Front, task: asyncio.Task[None], *, stopping: bool) -> list[
         return [] if stopping else [f"the {front.name} front stopped unexpectedly"]
     if isinstance(error, FrontError):
         return [str(error)]
+    if stopping:  # torn down mid-way (a SIGTERM during start-up): not a failure
+        log.info("the %s front stopped mid-way: %s", front.name, error)
+        return []
     log.error("the %s front failed", front.name, exc_info=error)
     return [f"the {front.name} front failed: {error}"]
 
 
-async def _quietly(step: Awaitable[None], front: Front, what: str) -> None:
+async def _quietly(step: Awaitable[None], front: Front, what: str, seconds: float) -> None:
     try:
-        await asyncio.wait_for(step, CLOSE_SECONDS)
+        await asyncio.wait_for(step, min(CLOSE_SECONDS, seconds))
     except Exception:
         log.warning("could not %s on %s", what, front.name, exc_info=True)
 

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import time
 
-from telegram import Update
+from telegram import ReplyParameters, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
@@ -44,9 +44,19 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     with contextlib.suppress(TelegramError):
         if update.callback_query is not None:
-            await update.callback_query.answer(SORRY)
-        elif update.effective_message is not None and update.effective_chat is not None:
-            await context.bot.send_message(update.effective_chat.id, HTML.text(SORRY), parse_mode="HTML")
+            # Presses are answered before their work starts, so this usually cannot be shown;
+            # the message below then tells the member.
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer(SORRY)
+        message = update.effective_message
+        if message is not None and update.inline_query is None:
+            await context.bot.send_message(
+                message.chat.id,
+                HTML.text(SORRY),
+                parse_mode="HTML",
+                reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True),
+                message_thread_id=message.message_thread_id if message.is_topic_message else None,
+            )
 
 
 class PollingErrors:

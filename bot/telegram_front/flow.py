@@ -32,6 +32,11 @@ log = logging.getLogger(__name__)
 RESTARTING = "I'm restarting; please ask again in a minute."
 # An answer not ready this soon shows "typing…".
 TYPING_AFTER_SECONDS = 1.0
+# Replies that may wait for their turn in one chat. A group gets 20 messages a minute: a chat
+# asking faster than that would otherwise hold more and more of the updates handled at once,
+# until no other chat is served. Questions beyond it are not answered (and say so in the log).
+MAX_WAITING_PER_CHAT = 10
+BACKLOG_WARNING_INTERVAL_SECONDS = 60.0
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -93,6 +98,9 @@ class AnswerFlow:
         self.order = ReplyOrder()
         self._mention = re.compile(rf"(?<!\w)@{re.escape(bot_username)}\b", re.IGNORECASE)
         self._noticed: dict[UserRef, float] = {}  # when each user was last told to slow down
+        self._waiting: dict[int, int] = {}  # chat -> questions of it being answered or sent
+        self._backlog_warned: dict[int, float] = {}
+        self.skipped = 0  # questions not answered because their chat's backlog was full
 
     def clean(self, text: str) -> str:
         """The question: without mentions of the bot, blanks collapsed."""
@@ -100,8 +108,13 @@ class AnswerFlow:
 
     async def run(self, bot: Bot, target: ChatTarget, text: str) -> None:
         """Answer ``text`` for ``target``; errors propagate to the error handler."""
+        chat = target.chat_id
+        if self._waiting.get(chat, 0) >= MAX_WAITING_PER_CHAT:
+            self._skip(target)
+            return
+        self._waiting[chat] = self._waiting.get(chat, 0) + 1
         # The turn is taken before anything is awaited, so replies keep the order of questions.
-        turn = self.order.take(target.chat_id)
+        turn = self.order.take(chat)
         try:
             async with self.app.in_flight.answering():
                 rendered = await self._answer(bot, target, text)
@@ -113,6 +126,28 @@ class AnswerFlow:
                 )
         finally:
             turn.done()
+            self._waiting[chat] -= 1
+            if not self._waiting[chat]:
+                del self._waiting[chat]
+
+    def _skip(self, target: ChatTarget) -> None:
+        self.skipped += 1
+        now = asyncio.get_running_loop().time()
+        chat = target.chat_id
+        if (
+            now - self._backlog_warned.get(chat, -BACKLOG_WARNING_INTERVAL_SECONDS)
+            >= BACKLOG_WARNING_INTERVAL_SECONDS
+        ):
+            self._backlog_warned[chat] = now
+            if len(self._backlog_warned) > 10_000:
+                self._backlog_warned.clear()
+            log.warning(
+                "not answering in chat=%s: %d replies already wait there (Telegram allows a group 20 "
+                "messages a minute); %d questions skipped so far",
+                "private" if target.private else chat,
+                MAX_WAITING_PER_CHAT,
+                self.skipped,
+            )
 
     async def _answer(self, bot: Bot, target: ChatTarget, text: str) -> Rendered | None:
         app = self.app

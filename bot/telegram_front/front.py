@@ -44,6 +44,10 @@ UPDATES_STALE_AFTER_SECONDS = POLL_TIMEOUT.total_seconds() + 35.0
 CONCURRENT_UPDATES = 256
 START_RETRY_FIRST_SECONDS, START_RETRY_MAX_SECONDS = 2.0, 60.0
 ADMIN_CHATS_META = "telegram.admin_command_chats"
+# Webhook mode: how often Telegram is asked whether delivery works, and how recent an error
+# makes the front count as not connected (Telegram retries a failed delivery within minutes).
+WEBHOOK_CHECK_SECONDS = 30.0
+WEBHOOK_ERROR_RECENT = dt.timedelta(minutes=2)
 
 
 class _UpdatesRequest(HTTPXRequest):
@@ -57,6 +61,8 @@ class _UpdatesRequest(HTTPXRequest):
         code, payload = await super().do_request(*args, **kwargs)
         if code == 200:
             self._front.updates_ok_at = time.monotonic()
+        elif code in (401, 404):  # python-telegram-bot stops polling for good: say so, and exit
+            self._front.token_refused.set()
         return code, payload
 
 
@@ -72,6 +78,8 @@ class TelegramFront:
         self.polling_errors = PollingErrors()
         self.limits = SendingLimits()
         self.webhook: WebhookServer | None = None
+        self.webhook_problem: str | None = None  # Telegram's last delivery error, while recent
+        self.token_refused = asyncio.Event()
         self._closed = asyncio.Event()
         base = settings.telegram_api_base.rstrip("/")
         builder = (
@@ -114,7 +122,20 @@ class TelegramFront:
             "webhook" if self.webhook is not None else "long polling",
             len(self.settings.telegram_admin_ids),
         )
-        await self._closed.wait()
+        closed = asyncio.ensure_future(self._closed.wait())
+        refused = asyncio.ensure_future(self.token_refused.wait())
+        watching = asyncio.ensure_future(self._watch_webhook()) if self.webhook is not None else None
+        try:
+            await asyncio.wait({closed, refused}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (closed, refused, watching):
+                if task is not None:
+                    task.cancel()
+        if self.token_refused.is_set() and not self._closed.is_set():
+            raise FrontError(
+                "Telegram stopped accepting TELEGRAM_TOKEN while running (revoked in @BotFather?); "
+                "set the new token and start again."
+            )
 
     async def _initialize(self) -> bool:
         """GetMe until it works; False when closed first. A refused token is a FrontError."""
@@ -155,6 +176,24 @@ class TelegramFront:
                 await bot.delete_my_commands(scope=BotCommandScopeChat(former))
         await self.app.set_meta(ADMIN_CHATS_META, json.dumps(sorted(self.settings.telegram_admin_ids)))
 
+    async def _watch_webhook(self) -> None:
+        """Ask Telegram how delivery to the webhook goes: a proxy or certificate problem shows there."""
+        bot = self.application.bot
+        while True:
+            try:
+                info = await bot.get_webhook_info()
+            except TelegramError as exc:
+                log.debug("getWebhookInfo failed: %s", exc)
+            else:
+                failing = info.last_error_date is not None and (
+                    dt.datetime.now(dt.UTC) - info.last_error_date < WEBHOOK_ERROR_RECENT
+                )
+                problem = info.last_error_message or "delivery failing" if failing else None
+                if problem != self.webhook_problem and problem is not None:
+                    log.warning("Telegram cannot deliver updates to the webhook: %s", problem)
+                self.webhook_problem = problem
+            await asyncio.sleep(WEBHOOK_CHECK_SECONDS)
+
     async def _start_webhook(self, url: str) -> None:
         configured = self.settings.telegram_webhook_secret
         secret = configured.get_secret_value() if configured else secrets.token_urlsafe(32)
@@ -179,7 +218,7 @@ class TelegramFront:
         if not self.application.running:
             return False
         if self.webhook is not None:
-            return self.webhook.listening
+            return self.webhook.listening and self.webhook_problem is None
         return (
             self.updates_ok_at is not None
             and time.monotonic() - self.updates_ok_at < UPDATES_STALE_AFTER_SECONDS
@@ -187,6 +226,7 @@ class TelegramFront:
 
     async def stop_taking(self) -> None:
         """Stop fetching updates (the last poll confirms those already taken); the webhook stops listening."""
+        self.limits.closing = True  # a send waiting out a 429 gives up rather than hold the exit
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()

@@ -51,6 +51,7 @@ from bot.presentation import (
     unanswered_lines,
 )
 from bot.runtime import Citebot, UnknownAnswerError, UserRef
+from bot.runtime.cooldowns import Cooldowns
 from bot.telegram_front.flow import NO_PREVIEW, AnswerFlow, ChatTarget, send
 from bot.telegram_front.render import (
     CONTEXT,
@@ -84,6 +85,7 @@ PAGE_SIZE = 10
 MAX_STATS_DAYS = 365
 INLINE_RESULTS = 5
 INLINE_CACHE_SECONDS = 60  # the knowledge can be reloaded; a minute of stale inline results at most
+INLINE_PACE_SECONDS = 0.5  # one inline query answered per member per half second
 # A vote is acknowledged with its outcome if it is stored this soon; otherwise with thanks at once.
 VOTE_WAIT_SECONDS = 1.0
 ADMIN_PRIVATE_ONLY = "Please use {command} in a private chat with me: its answer is for admins only."
@@ -113,6 +115,15 @@ def _help_text(username: str, *, admin: bool, inline: bool) -> str:
     return HTML.text("\n".join(lines))
 
 
+def _asker(message: Message) -> int | None:
+    """Who asks: the member, or the chat an anonymous admin or a channel speaks as; None for bots."""
+    if message.sender_chat is not None:  # anonymous group admin, or a linked channel's post
+        return message.sender_chat.id
+    if message.from_user is None or message.from_user.is_bot:  # never answer a bot: no loops
+        return None
+    return message.from_user.id
+
+
 def _mentions(message: Message, username: str, bot_id: int) -> bool:
     for entity in message.entities:
         if (
@@ -136,6 +147,7 @@ class Handlers:
         self.inline_mode = inline  # switched on with BotFather's /setinline
         self.flow = AnswerFlow(app, settings, username)
         self.votes: set[asyncio.Task[Any]] = set()
+        self.inline_pace = Cooldowns()
 
     def register(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """Add every handler; the order decides which one an update goes to."""
@@ -200,7 +212,7 @@ class Handlers:
     async def group_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A question if it mentions the bot or replies to it; otherwise not for us."""
         message = update.effective_message
-        if message is None or message.from_user is None or message.text is None or message.from_user.is_bot:
+        if message is None or message.text is None or _asker(message) is None:
             return
         replied = message.reply_to_message
         if replied is not None and replied.from_user is not None and replied.from_user.id == self.bot_id:
@@ -212,12 +224,12 @@ class Handlers:
         if not self.flow.clean(message.text):
             await self._reply(context, message, self._usage())
             return
-        await self.flow.run(context.bot, self._target(message, message.from_user.id, why), message.text)
+        await self.flow.run(context.bot, self._target(message, _asker(message) or 0, why), message.text)
 
     async def ask(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """``/ask question`` (``/ask@botname`` in groups); without a question, how to use it."""
         message = update.effective_message
-        if message is None or message.from_user is None or message.text is None:
+        if message is None or message.text is None or _asker(message) is None:
             return
         # The text after "/ask" or "/ask@botname", as typed (context.args would lose line breaks).
         command = _COMMAND.match(message.text)
@@ -225,7 +237,7 @@ class Handlers:
         if not question.strip():
             await self._reply(context, message, self._usage())
             return
-        await self.flow.run(context.bot, self._target(message, message.from_user.id, "command"), question)
+        await self.flow.run(context.bot, self._target(message, _asker(message) or 0, "command"), question)
 
     def _usage(self) -> str:
         examples = [e for i in self.app.service.knowledge.intents if not i.is_chitchat for e in i.examples]
@@ -417,8 +429,11 @@ class Handlers:
         if query is None:
             return
         question = " ".join(query.query.split())
-        if not question:
-            await query.answer([], cache_time=INLINE_CACHE_SECONDS)
+        asker = UserRef("telegram", query.from_user.id)
+        # Clients send a query at each pause in typing; more than that from one member (or any
+        # query while shutting down) gets no results rather than time on the answering thread.
+        if not question or self.app.shutting_down or self.inline_pace.retry_after(asker, INLINE_PACE_SECONDS):
+            await query.answer([], cache_time=0 if question else INLINE_CACHE_SECONDS)
             return
         try:
             self.app.service.validate(question)

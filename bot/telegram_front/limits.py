@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
+import httpx
 from telegram.error import NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
@@ -62,6 +63,16 @@ def _seconds(retry_after: float | dt.timedelta) -> float:
     return retry_after.total_seconds() if isinstance(retry_after, dt.timedelta) else float(retry_after)
 
 
+def _never_delivered(error: NetworkError) -> bool:
+    """Whether Telegram certainly did not act on the request that failed with ``error``."""
+    if type(error) is not NetworkError:  # BadRequest, Forbidden, TimedOut, …
+        return False
+    cause = error.__cause__
+    if cause is None:  # Telegram answered, with a 5xx
+        return True
+    return isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+
+
 def _is_group(chat_id: object) -> bool:
     # Group and channel ids are negative; "@name" addresses a public group or channel.
     return (isinstance(chat_id, int) and chat_id < 0) or (
@@ -102,6 +113,7 @@ class SendingLimits(BaseRateLimiter[None]):
         self._next_at: dict[object, float] = {}  # chat -> monotonic time its next message may go
         self._locks: dict[object, asyncio.Lock] = {}
         self._retried = 0
+        self.closing = False  # once set, nothing is retried: the process is stopping
         self._swept_at = 0.0
 
     async def initialize(self) -> None:
@@ -135,13 +147,14 @@ class SendingLimits(BaseRateLimiter[None]):
                     return await callback(*args, **kwargs)
                 except RetryAfter as exc:
                     wait = _seconds(exc.retry_after)
-                    if attempt >= self.max_attempts or wait > MAX_RETRY_AFTER_SECONDS:
+                    if attempt >= self.max_attempts or wait > MAX_RETRY_AFTER_SECONDS or self.closing:
                         raise
                     log.warning("Telegram said 429 to %s: waiting %.0f s, then sending again", endpoint, wait)
                 except NetworkError as exc:
-                    # Only Telegram's 5xx and dropped connections: a refusal (400, 403) is final, and a
-                    # timeout may have been delivered, so sending it again could post it twice.
-                    if type(exc) is not NetworkError or attempt >= self.max_attempts:
+                    # Only what Telegram cannot have acted on: its 5xx, or a connection never made.
+                    # A refusal (400, 403) is final; a timeout or a connection lost mid-request may
+                    # have been delivered, and sending it again could post the answer twice.
+                    if not _never_delivered(exc) or attempt >= self.max_attempts or self.closing:
                         raise
                     wait = SERVER_ERROR_BACKOFF_SECONDS * attempt
                     log.warning("%s failed (%s): sending again in %.0f s", endpoint, exc.message, wait)

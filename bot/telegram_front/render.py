@@ -50,6 +50,7 @@ BUTTON_LABEL_MAX = 60
 CONTEXT, FEEDBACK, SUGGESTION = "c", "f", "s"
 # Quote caps tried, longest first, until an answer fits in one message.
 QUOTE_CAPS = (None, 1500, 700, 300, 120)
+MIN_CONTEXT_CHARS = 100
 
 
 def utf16_len(text: str) -> int:
@@ -124,6 +125,11 @@ def suggestion_data(index: int) -> str:
     return f"{SUGGESTION}:{index}"
 
 
+# Button data comes back from clients: only ASCII digits ("²".isdigit() is true), and no more than
+# an answer id has (SQLite integers are below 2**63).
+_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
 @dataclass(frozen=True, slots=True)
 class Pressed:
     """What a button press asks for."""
@@ -143,9 +149,9 @@ def parse_data(data: str) -> Pressed | None:
         return Pressed(CONTEXT, refs=refs) if refs else None
     if kind == FEEDBACK:
         answer_id, _, verdict = rest.partition(":")
-        if answer_id.isdigit() and verdict in ("y", "n"):
+        if _NUMBER.fullmatch(answer_id) and verdict in ("y", "n"):
             return Pressed(FEEDBACK, answer_id=int(answer_id), helpful=verdict == "y")
-    if kind == SUGGESTION and rest.isdigit():
+    if kind == SUGGESTION and _NUMBER.fullmatch(rest):
         return Pressed(SUGGESTION, index=int(rest))
     return None
 
@@ -208,6 +214,15 @@ def render_answer(shown: Presented, *, heading: bool = False, buttons: bool = Tr
 
 
 def render_context(paragraphs: list[ContextParagraph]) -> str:
-    """The message "Show context" sends: the cited paragraphs in full, as far as one message holds."""
-    per_paragraph = (MESSAGE_MAX - 300) // max(1, len(paragraphs))
-    return fit_lines(context_lines(paragraphs, HTML, per_paragraph), MESSAGE_MAX, visible_len)
+    """The message "Show context" sends: the cited paragraphs in full, as far as one message holds.
+
+    When they do not all fit, each is cut by the same share, so every cited paragraph shows.
+    """
+    cap = max((len(p.text) for p in paragraphs), default=MIN_CONTEXT_CHARS)
+    while True:
+        lines = context_lines(paragraphs, HTML, cap)
+        size = visible_len("\n".join(lines))
+        if size <= MESSAGE_MAX or cap <= MIN_CONTEXT_CHARS:
+            return fit_lines(lines, MESSAGE_MAX, visible_len)
+        # Shrink in proportion (UTF-16 units and markup included), and always by something.
+        cap = max(MIN_CONTEXT_CHARS, min(cap - 1, int(cap * MESSAGE_MAX / size * 0.98)))

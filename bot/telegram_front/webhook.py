@@ -44,6 +44,7 @@ class WebhookServer:
         self._secret = secret.encode()
         self.host, self.port = host, port
         self.refused = 0
+        self.last_update_at: float | None = None
         self._last_warning = -REFUSAL_WARNING_INTERVAL_SECONDS
         self._runner: web.AppRunner | None = None
 
@@ -73,7 +74,8 @@ class WebhookServer:
             await runner.cleanup()
 
     async def _receive(self, request: web.Request) -> web.Response:
-        given = request.headers.get(SECRET_HEADER, "").encode()
+        # Headers are text decoded by aiohttp; odd bytes in them must be refused, not crash.
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
         if not hmac.compare_digest(given, self._secret):
             self._refuse(request)
             return web.Response(status=403, text="forbidden")
@@ -83,7 +85,12 @@ class WebhookServer:
             return web.Response(status=400, text="not JSON")
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return web.Response(status=400, text="not an update")
-        update = Update.de_json(data, self.application.bot)
+        try:
+            update = Update.de_json(data, self.application.bot)
+        except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as exc:
+            log.warning("a webhook update that is not a valid Telegram update: %s", type(exc).__name__)
+            return web.Response(status=400, text="not an update")
+        self.last_update_at = time.monotonic()
         await self.application.update_queue.put(update)
         return web.Response(status=200)
 

@@ -155,6 +155,19 @@ def test_votes_are_acknowledged_and_counted_once_per_member(fake: FakeTelegram, 
     assert f"Feedback: {helpful} helpful, {not_helpful + 1} not helpful." in after
 
 
+def test_forged_or_stale_button_data_is_answered_politely(fake: FakeTelegram, bot: TelegramBot) -> None:
+    answer = ask_privately(fake, MEMBER, "When did Chang'e-6 launch?")
+    for data in ("c:²@x", "f:²:y", "s:²", "f:99999999999999999999999999:y", "zz", "f:1:y"):
+        mark = fake.mark()
+        fake.callback_query(MEMBER, bot_message(answer), data)
+        acknowledged = fake.wait_request("answerCallbackQuery", since=mark)
+        assert acknowledged.params.get("text") in (
+            "This button no longer works.",
+            "That answer is too old to vote on.",
+        )
+    assert "Traceback" not in bot.output()
+
+
 def test_a_decline_offers_suggestions_as_buttons_and_a_press_answers_one(
     fake: FakeTelegram, bot: TelegramBot
 ) -> None:
@@ -251,6 +264,22 @@ def test_in_groups_mentions_replies_and_ask_are_answered_and_the_rest_ignored(
     fake.group_message(OTHER, GROUP, "Who wrote it?", reply_to=mention["message"])
     fake.group_message(OTHER, GROUP, "@someone_else when did Chang'e-6 launch?")
     no_reply_within(fake, GROUP["id"], mark, 1.5)
+    # An anonymous group admin (sent as the group itself) is answered like anyone.
+    mark = fake.mark()
+    anonymous = fake.push_update(
+        {
+            "message": {
+                "message_id": 880001,
+                "from": user(1087968824, "Group", "GroupAnonymousBot", is_bot=True),
+                "sender_chat": GROUP,
+                "chat": GROUP,
+                "date": int(time.time()),
+                "text": f"@{BOT_USERNAME} when did Chang'e-6 launch?",
+                "entities": [{"type": "mention", "offset": 0, "length": len(BOT_USERNAME) + 1}],
+            }
+        }
+    )
+    assert LAUNCH in plain(reply_to(fake, anonymous, mark))
     # An empty mention gets how to ask.
     mark = fake.mark()
     assert "Ask me a question" in plain(
@@ -268,13 +297,17 @@ def test_inline_mode_returns_the_cited_answer(fake: FakeTelegram, bot: TelegramB
     assert content["parse_mode"] == "HTML" and content["link_preview_options"] == {"is_disabled": True}
     shown = parse_html(content["message_text"])
     assert shown.startswith("When did Chang'e-6 launch?") and f"“{LAUNCH}”" in shown
+    # More than two queries a second from one member get no results, not time on the answering thread.
+    mark = fake.mark()
+    fake.inline_query(MEMBER, "Who wrote the article?")
+    assert fake.wait_request("answerInlineQuery", since=mark).params["results"] == []
 
 
 def test_inline_mode_offers_the_suggestions_answers_for_a_decline(
     fake: FakeTelegram, bot: TelegramBot
 ) -> None:
     mark = fake.mark()
-    fake.inline_query(MEMBER, "What is the capital of Peru?")
+    fake.inline_query(OTHER, "What is the capital of Peru?")
     results = fake.wait_request("answerInlineQuery", since=mark).params["results"]
     decline = ask_privately(fake, OTHER, "What is the capital of Peru?")
     suggested = [b["text"] for b in buttons(decline)]

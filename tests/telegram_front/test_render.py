@@ -72,7 +72,11 @@ def test_context_of_huge_paragraphs_fits_and_stays_valid() -> None:
     ]
     text = render_context(paragraphs)
     shown = parse_html(text)
-    assert utf16_len(shown) <= MESSAGE_MAX and "A & B <c>, paragraph 0:" in shown
+    assert utf16_len(shown) <= MESSAGE_MAX
+    for n in range(3):  # each paragraph shows, cut by the same share, rather than the last dropped
+        assert f"A & B <c>, paragraph {n}:\nx&y<z> x&y<z>" in shown
+    emoji = render_context([ContextParagraph("T", None, 1, "😀" * 3000)])
+    assert 3000 < utf16_len(parse_html(emoji)) <= MESSAGE_MAX  # emoji count two units each
 
 
 def test_callback_data_round_trips() -> None:

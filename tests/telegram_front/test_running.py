@@ -13,7 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.telegram_front.fake_telegram import TOKEN, FakeTelegram, parse_html, user
+from tests.telegram_front.fake_telegram import (
+    BOT_USERNAME,
+    TOKEN,
+    FakeTelegram,
+    group_chat,
+    max_in_window,
+    parse_html,
+    user,
+)
 from tests.telegram_front.harness import REPO, TelegramBot, knowledge_copy, reply_to, start_bot
 
 LAUNCH = "which launched May 3."
@@ -124,6 +132,35 @@ def test_sigterm_lets_the_answer_in_flight_go_out_then_closes_the_database(
     assert fake.updates == []
 
 
+def test_a_flooded_group_does_not_hold_up_other_chats_or_the_shutdown(fake: FakeTelegram, root: Path) -> None:
+    bot = start_bot(fake, root)
+    group = group_chat(9090, "Flood", supergroup=True)
+    # Far more than the 20 a minute Telegram lets the bot send there, and more than the 256 updates
+    # handled at once: without a cap per chat, they would all wait and nobody else be served.
+    for i in range(300):
+        fake.group_message(user(610000 + i, f"f{i}"), group, f"@{BOT_USERNAME} When did Chang'e-6 launch?")
+    mark = fake.mark()
+    started = time.monotonic()
+    private = fake.private_message(MEMBER, "When did Chang'e-6 launch?")
+    assert LAUNCH in reply_to(fake, private, mark, timeout=10).params["text"]
+    assert time.monotonic() - started < 5
+    bot.wait_logged("replies already wait there")
+    stopping = time.monotonic()
+    assert bot.stop() == 0, bot.output()
+    assert time.monotonic() - stopping < 10  # the replies still waiting for the group are given up
+    assert max_in_window(fake.send_times(group["id"]), 1.0) <= 1
+
+
+def test_a_token_revoked_while_running_stops_the_bot_with_a_message(fake: FakeTelegram, root: Path) -> None:
+    bot = start_bot(fake, root)
+    fake.token = "7000000001:AARevokedRevokedRevokedRevoked_0123"
+    fake.private_message(MEMBER, "When did Chang'e-6 launch?")  # ends the poll being held
+    bot.process.wait(60)  # by itself: no SIGTERM
+    assert bot.stop() == 1
+    assert "Telegram stopped accepting TELEGRAM_TOKEN while running" in bot.output()
+    assert TOKEN not in bot.output()
+
+
 def test_webhook_mode_refuses_requests_without_the_secret(fake: FakeTelegram, root: Path) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram/updates"
@@ -158,6 +195,10 @@ def test_webhook_mode_refuses_requests_without_the_secret(fake: FakeTelegram, ro
         assert fake.post_update_to(url, update, "s3cret-Token_1").status == 200
         assert LAUNCH in reply_to(fake, update, mark).params["text"]
         assert fake.post_update_to(url.replace("/updates", "/other"), update, "s3cret-Token_1").status == 404
+        assert fake.post_update_to(url, update, "sécret").status == 403  # odd bytes: refused, no crash
+        malformed = {"update_id": 6, "message": "not a message"}
+        assert fake.post_update_to(url, malformed, "s3cret-Token_1").status == 400
+        assert "Traceback" not in bot.output()
         bot.wait_logged("refused a webhook request without the right secret token")
     finally:
         assert bot.stop() == 0
