@@ -911,7 +911,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             __import__(module)
         except ImportError:
-            sys.exit(f"the baselines need {module}: pip install bm25s tantivy PyStemmer")
+            sys.exit(f"the baselines need {module}: pip install -e '.[bench]'")
     args.cache.mkdir(parents=True, exist_ok=True)
 
     with tempfile.TemporaryDirectory(prefix="citebot-scale-") as tmp:
