@@ -16,12 +16,11 @@ from functools import lru_cache
 from pathlib import PurePath
 from typing import Any
 
-import pysbd
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from bot.core.english import SENTENCE_SPLITTER_LANGUAGE
 from bot.core.errors import KnowledgeError, KnowledgeProblem
+from bot.core.sentences import segment
 
 __all__ = [
     "Document",
@@ -139,20 +138,17 @@ def slugify(text: str) -> str:
     return slug[:80].strip("-") or "document"
 
 
-@lru_cache(maxsize=1)
-def _segmenter() -> Any:
-    return pysbd.Segmenter(language=SENTENCE_SPLITTER_LANGUAGE, clean=False)
-
-
 @lru_cache(maxsize=16384)
 def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     """Pysbd sentences of one paragraph as (start, end) spans, whitespace excluded.
 
-    Cached by paragraph text: unchanged paragraphs are not re-split on reload.
+    pysbd's English rules run as :func:`bot.core.sentences.segment`, sentence for sentence the
+    same as ``pysbd.Segmenter(language="en", clean=False)`` but compiled once. Cached by
+    paragraph text: unchanged paragraphs are not re-split on reload.
     """
     spans: list[tuple[int, int]] = []
     cursor = 0
-    for raw in _segmenter().segment(text):
+    for raw in segment(text):
         sentence = raw.strip()
         if not sentence:
             continue

@@ -47,6 +47,7 @@ FEATURE_SOURCES: tuple[str, ...] = (
     "data/english-synonyms.tsv",
     "text.py",
     "documents.py",
+    "sentences.py",
     "mentions.py",
     "index.py",
     "intent_matcher.py",
