@@ -71,7 +71,7 @@ def render_text(answer: Answer) -> str:
 def _load(settings: Settings, knowledge: Path | None, out: TextIO) -> KnowledgeBase | None:
     directory = knowledge or settings.knowledge_dir
     try:
-        return load_knowledge_dir(directory)
+        return load_knowledge_dir(directory, settings.max_document_bytes)
     except KnowledgeError as exc:
         print(f"citebot: cannot load the knowledge in {directory}: {exc}", file=out)
         if knowledge is None and not directory.exists():

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
 from bot.config import Settings
 from bot.core.answers import Answer
 from bot.core.documents import fallback_title
-from bot.core.knowledge import KnowledgeBase
+from bot.core.knowledge import KnowledgeBase, too_large
 
 if TYPE_CHECKING:
     from bot.runtime import Citebot, Front, ReloadReport
@@ -125,6 +125,13 @@ def _cmd_add(args: argparse.Namespace, settings: Settings) -> int:
         )
         return EXIT_INVALID
     try:
+        size = path.stat().st_size
+        if size > settings.max_document_bytes:
+            print(
+                f"citebot: {path} {too_large(size, settings.max_document_bytes)} (nothing changed)",
+                file=sys.stderr,
+            )
+            return EXIT_INVALID
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         print(f"citebot: {path} is not UTF-8 text (byte {exc.start})", file=sys.stderr)

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.core.documents import MAX_DOCUMENT_BYTES
 from bot.core.service import MINIMUM_CONFIDENCE
 
 __all__ = ["Settings"]
@@ -27,6 +28,8 @@ class Settings(BaseSettings):
     # The calibrated probability below which the bot declines (see bot.core.service).
     minimum_confidence: float = Field(default=MINIMUM_CONFIDENCE, ge=0.0, le=1.0)
     max_question_chars: int = Field(default=500, ge=1, le=4000)
+    # The largest knowledge file read, in bytes (see bot.core.documents.MAX_DOCUMENT_BYTES).
+    max_document_bytes: int = Field(default=MAX_DOCUMENT_BYTES, ge=1_000)
     log_level: str = "INFO"
 
     # Store (`bot.storage`); `.env.example` explains each one.

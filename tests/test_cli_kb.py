@@ -280,3 +280,21 @@ def test_kb_in_a_folder_without_knowledge_says_where_it_looked_and_creates_nothi
     assert result.returncode == 1
     assert "does not exist" in result.stderr and "KNOWLEDGE_DIR is not set" in result.stderr
     assert list(tmp_path.iterdir()) == []  # no stray database
+
+
+def test_documents_over_the_size_limit_are_refused_by_name_and_change_nothing(store: Path) -> None:
+    big = store / "big.md"
+    big.write_text("---\ntitle: Big\n---\n\n" + "Green tea is green. " * 200, encoding="utf-8")
+    before = _dump(store)
+    added = _run(store, "kb", "add", "big.md", MAX_DOCUMENT_BYTES="2000")
+    assert added.returncode == 1
+    assert (
+        "big.md is 4,0" in added.stderr and "over the 2,000-byte limit (MAX_DOCUMENT_BYTES)" in added.stderr
+    )
+    (store / "knowledge" / "big.md").write_bytes(big.read_bytes())
+    reloaded = _run(store, "kb", "reload", MAX_DOCUMENT_BYTES="2000")
+    assert reloaded.returncode == 1 and "big.md" in reloaded.stderr and "2,000-byte limit" in reloaded.stderr
+    assert _dump(store) == before  # neither changed the store
+    checked = _run(store, "check", MAX_DOCUMENT_BYTES="2000")
+    assert checked.returncode == 1 and "big.md" in checked.stdout and "2,000-byte limit" in checked.stdout
+    assert _run(store, "check").returncode == 0  # under the default limit, the same file is fine

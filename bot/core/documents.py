@@ -23,6 +23,7 @@ from bot.core.errors import KnowledgeError, KnowledgeProblem
 from bot.core.sentences import segment
 
 __all__ = [
+    "MAX_DOCUMENT_BYTES",
     "Document",
     "DocumentMeta",
     "Paragraph",
@@ -33,6 +34,12 @@ __all__ = [
     "sentence_spans",
     "slugify",
 ]
+
+# The largest knowledge file read (MAX_DOCUMENT_BYTES overrides it): 25 MB holds a long manual or
+# years of FAQ answers as one file, and is well past any document written by hand. Larger files
+# are exports or dumps, better split into documents so citations point somewhere useful, and
+# parsing one costs time and memory in proportion at every reload.
+MAX_DOCUMENT_BYTES = 25_000_000
 
 # libyaml's safe loader when PyYAML was built with it (its wheels are): ten times faster than
 # the pure-Python one, which dominated start-up with a few hundred intent examples.

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core.documents import Document, parse_document, slugify
+from bot.core.documents import MAX_DOCUMENT_BYTES, Document, parse_document, slugify
 from bot.core.errors import KnowledgeError, KnowledgeProblem
 from bot.core.index import KnowledgeIndex
 from bot.core.intent_matcher import IntentMatcher
@@ -33,6 +33,7 @@ __all__ = [
     "load_knowledge_dir",
     "read_knowledge_dir",
     "read_knowledge_texts",
+    "too_large",
 ]
 
 DOCUMENT_SUFFIXES = (".md", ".markdown")
@@ -170,8 +171,13 @@ def _knowledge_files(directory: Path, problems: list[KnowledgeProblem]) -> list[
     return sorted(found)
 
 
-def read_knowledge_texts(directory: Path) -> tuple[list[KnowledgeText], list[KnowledgeProblem]]:
-    """The text of every document and intent file under ``directory``, and every file that failed."""
+def read_knowledge_texts(
+    directory: Path, max_bytes: int = MAX_DOCUMENT_BYTES
+) -> tuple[list[KnowledgeText], list[KnowledgeProblem]]:
+    """The text of every document and intent file under ``directory``, and every file that failed.
+
+    A file over ``max_bytes`` is a problem, found before it is read.
+    """
     if not directory.exists():
         raise KnowledgeError(
             [KnowledgeProblem(str(directory), f"does not exist (looked for {directory.absolute()})")]
@@ -184,6 +190,10 @@ def read_knowledge_texts(directory: Path) -> tuple[list[KnowledgeText], list[Kno
         suffix = path.suffix.lower()
         source = str(path)
         try:
+            size = path.stat().st_size
+            if size > max_bytes:
+                problems.append(KnowledgeProblem(source, too_large(size, max_bytes)))
+                continue
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
             problems.append(KnowledgeProblem(source, f"is not UTF-8 text (byte {exc.start})"))
@@ -195,9 +205,17 @@ def read_knowledge_texts(directory: Path) -> tuple[list[KnowledgeText], list[Kno
     return texts, problems
 
 
-def read_knowledge_dir(directory: Path) -> KnowledgeFiles:
+def too_large(size: int, max_bytes: int) -> str:
+    """The problem of a document of ``size`` bytes over the limit."""
+    return (
+        f"is {size:,} bytes, over the {max_bytes:,}-byte limit (MAX_DOCUMENT_BYTES); "
+        "split it into smaller documents"
+    )
+
+
+def read_knowledge_dir(directory: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> KnowledgeFiles:
     """Parse every document and intent file under ``directory``, collecting every problem."""
-    texts, problems = read_knowledge_texts(directory)
+    texts, problems = read_knowledge_texts(directory, max_bytes)
     documents: list[Document] = []
     intents: list[tuple[Intent, str]] = []
     for item in texts:
@@ -213,7 +231,7 @@ def read_knowledge_dir(directory: Path) -> KnowledgeFiles:
     return KnowledgeFiles(tuple(documents), tuple(intents))
 
 
-def load_knowledge_dir(directory: Path) -> KnowledgeBase:
-    """Read, validate and index the knowledge folder ``directory``."""
-    files = read_knowledge_dir(directory)
+def load_knowledge_dir(directory: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> KnowledgeBase:
+    """Read, validate and index the knowledge folder ``directory`` (no file over ``max_bytes``)."""
+    files = read_knowledge_dir(directory, max_bytes)
     return build_knowledge(files.documents, files.intents)

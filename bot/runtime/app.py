@@ -109,7 +109,9 @@ class Citebot:
             )
         store = await Store.open(settings.database_path, timeout=settings.database_timeout_seconds)
         try:
-            knowledge, rows = await KnowledgeSync.load(store, settings.knowledge_dir)
+            knowledge, rows = await KnowledgeSync.load(
+                store, settings.knowledge_dir, settings.max_document_bytes
+            )
             service = QAService(
                 knowledge,
                 minimum_confidence=settings.minimum_confidence,
@@ -123,7 +125,7 @@ class Citebot:
         citebot = cls(
             settings,
             store,
-            KnowledgeSync(store, service, settings.knowledge_dir, rows),
+            KnowledgeSync(store, service, settings.knowledge_dir, rows, settings.max_document_bytes),
             questions,
             GuildSettingsCache(store, settings.cooldown_seconds),
         )

@@ -26,7 +26,7 @@ from typing import Literal
 from bot.core.documents import Document, parse_document
 from bot.core.errors import CitebotError, KnowledgeError, KnowledgeProblem
 from bot.core.intents import Intent, parse_intent_file, resolve_intents
-from bot.core.knowledge import KnowledgeBase, build_knowledge, read_knowledge_texts
+from bot.core.knowledge import KnowledgeBase, build_knowledge, read_knowledge_texts, too_large
 from bot.core.service import QAService
 from bot.storage import Store, StoredDocument, StoredIntentFile, StoredKnowledge
 from bot.storage.layout import decode_layout, encode_layout
@@ -123,14 +123,14 @@ def _row(
 
 
 def _read_folder(
-    directory: Path, known: dict[str, tuple[str, Document]] | None = None
+    directory: Path, max_bytes: int, known: dict[str, tuple[str, Document]] | None = None
 ) -> tuple[list[tuple[Document, str]], list[StoredIntentFile]]:
     """Every document (with its text) and intent file under ``directory``; collects every problem.
 
     ``known`` maps document ids to (text, document) already parsed: a file whose text is
     unchanged is not parsed again.
     """
-    texts, problems = read_knowledge_texts(directory)
+    texts, problems = read_knowledge_texts(directory, max_bytes)
     documents: list[tuple[Document, str]] = []
     intent_files: list[StoredIntentFile] = []
     for item in texts:
@@ -213,18 +213,26 @@ class KnowledgeSync:
     """The knowledge in the store and the knowledge served, kept in step."""
 
     def __init__(
-        self, store: Store, service: QAService, knowledge_dir: Path, rows: Sequence[StoredDocument]
+        self,
+        store: Store,
+        service: QAService,
+        knowledge_dir: Path,
+        rows: Sequence[StoredDocument],
+        max_document_bytes: int,
     ) -> None:
         """Use :meth:`load`."""
         self.store = store
         self.service = service
         self.knowledge_dir = knowledge_dir
+        self.max_document_bytes = max_document_bytes
         self._rows = {row.id: row for row in rows}
         # One knowledge change at a time; questions never wait for it.
         self._knowledge_lock = asyncio.Lock()
 
     @staticmethod
-    async def load(store: Store, knowledge_dir: Path) -> tuple[KnowledgeBase, tuple[StoredDocument, ...]]:
+    async def load(
+        store: Store, knowledge_dir: Path, max_document_bytes: int
+    ) -> tuple[KnowledgeBase, tuple[StoredDocument, ...]]:
         """The knowledge to serve at start: imported from ``knowledge_dir`` the first time, else stored.
 
         Raises :class:`KnowledgeError` when the knowledge is invalid.
@@ -232,7 +240,9 @@ class KnowledgeSync:
         stored = await store.load_knowledge()
         if stored.version is None:
             log.info("first start: importing the knowledge in %s", knowledge_dir)
-            candidate = await asyncio.to_thread(KnowledgeSync._candidate_from_folder, knowledge_dir, (), None)
+            candidate = await asyncio.to_thread(
+                KnowledgeSync._candidate_from_folder, knowledge_dir, max_document_bytes, (), None
+            )
             await store.replace_knowledge(
                 candidate.rows, candidate.intent_files, candidate.knowledge.version, expected_version=None
             )
@@ -254,6 +264,7 @@ class KnowledgeSync:
     @staticmethod
     def _candidate_from_folder(
         directory: Path,
+        max_bytes: int,
         admin_rows: Sequence[StoredDocument],
         served: KnowledgeBase | None,
         file_rows: Sequence[StoredDocument] = (),
@@ -267,7 +278,7 @@ class KnowledgeSync:
                 for row in file_rows
                 if row.id in by_id and by_id[row.id].content_hash == row.content_hash
             }
-        folder_docs, intent_files = _read_folder(directory, known)
+        folder_docs, intent_files = _read_folder(directory, max_bytes, known)
         previous = {row.id: row for row in admin_rows}
         rows = [_row(doc, text, "file", None) for doc, text in folder_docs]
         rows.extend(previous.values())
@@ -289,13 +300,20 @@ class KnowledgeSync:
             try:
                 file_rows = [row for row in stored.documents if row.source_kind == "file"]
                 candidate = await asyncio.to_thread(
-                    self._candidate_from_folder, directory, admin_rows, served, file_rows
+                    self._candidate_from_folder,
+                    directory,
+                    self.max_document_bytes,
+                    admin_rows,
+                    served,
+                    file_rows,
                 )
             except KnowledgeError:
                 if not dry_run:
                     raise
                 # A dry run still reports what would break, as long as every file parses.
-                folder_docs, intent_files = await asyncio.to_thread(_read_folder, directory)
+                folder_docs, intent_files = await asyncio.to_thread(
+                    _read_folder, directory, self.max_document_bytes
+                )
                 documents = [doc for doc, _ in folder_docs] + _parse_rows(admin_rows, served)
                 broken = _broken_intents(_parse_intents(intent_files), documents)
                 if not broken:
@@ -386,8 +404,11 @@ class KnowledgeSync:
         Raises :class:`KnowledgeError` when the text is invalid, its id is taken, or the knowledge
         would not validate with it; nothing changes then.
         """
+        name = source or "the new document"
+        size = len(text.encode())
+        if size > self.max_document_bytes:
+            raise KnowledgeError([KnowledgeProblem(name, too_large(size, self.max_document_bytes))])
         async with self._knowledge_lock:
-            name = source or "the new document"
             document = await asyncio.to_thread(parse_document, text, name, title=title, url=url)
             stored = await self.store.load_knowledge()
             taken = next((row for row in stored.documents if row.id == document.id), None)
