@@ -20,11 +20,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from table import Row, print_rows  # noqa: E402  (this folder: the script's own)
 
 from tests.discord_front.fake_discord import (  # noqa: E402
     BOT_USER,
@@ -37,17 +38,6 @@ from tests.discord_front.fake_discord import (  # noqa: E402
 )
 from tests.discord_front.harness import BotProcess, knowledge_copy, start_bot  # noqa: E402
 from tests.discord_front.scenarios import QUESTION, Outcome, ask_payload, ask_some, burst, outcome  # noqa: E402
-
-
-@dataclass
-class Row:
-    """One line of the table."""
-
-    scenario: str
-    figure: str
-    value: str
-    floor: str
-    ok: bool
 
 
 def _fmt(seconds: float) -> str:
@@ -294,22 +284,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         fake.stop()
     run_sigterm(args.bot_repo, rows)
-    _print(rows, args.bot_repo)
+    print(f"bot from {args.bot_repo}")
+    print_rows(rows)
     return 0 if all(r.ok for r in rows) else 1
-
-
-def _print(rows: list[Row], repo: Path) -> None:
-    print(f"bot from {repo}")
-    widths = [max(len(getattr(r, f)) for r in rows) for f in ("scenario", "figure", "value", "floor")]
-    header = ("scenario", "figure", "value", "floor")
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
-    last = ""
-    for r in rows:
-        scenario = r.scenario if r.scenario != last else ""
-        last = r.scenario
-        cells = (scenario, r.figure, r.value, r.floor)
-        line = "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))
-        print(line + ("" if r.ok else "  MISSED"))
 
 
 if __name__ == "__main__":

@@ -18,12 +18,13 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from table import Row, print_rows  # noqa: E402  (this folder: the script's own)
 
 from tests.discord_front.scenarios import DISTINCT_OPENINGS, QUESTIONS  # noqa: E402
 from tests.telegram_front.fake_telegram import (  # noqa: E402
@@ -37,17 +38,6 @@ from tests.telegram_front.fake_telegram import (  # noqa: E402
 from tests.telegram_front.harness import knowledge_copy, start_bot  # noqa: E402
 
 FIRST_USER = 800_000_000
-
-
-@dataclass
-class Row:
-    """One line of the table."""
-
-    scenario: str
-    figure: str
-    value: str
-    floor: str
-    ok: bool
 
 
 def _question(i: int) -> str:
@@ -169,22 +159,8 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(Row("shutdown", "token in the log", str(token_logged), "False", not token_logged))
     finally:
         fake.stop()
-    _print(rows)
+    print_rows(rows)
     return 0 if all(r.ok for r in rows) else 1
-
-
-def _print(rows: list[Row]) -> None:
-    widths = [max(len(getattr(r, f)) for r in rows) for f in ("scenario", "figure", "value", "floor")]
-    header = ("scenario", "figure", "value", "floor")
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
-    last = ""
-    for r in rows:
-        scenario = r.scenario if r.scenario != last else ""
-        last = r.scenario
-        line = "  ".join(
-            c.ljust(w) for c, w in zip((scenario, r.figure, r.value, r.floor), widths, strict=True)
-        )
-        print(line + ("" if r.ok else "  MISSED"))
 
 
 if __name__ == "__main__":

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from tests.bot_process import REPO, BotSubprocess
 from tests.discord_front.fake_discord import (
     BOT_USER,
     GUILD_ID,
@@ -18,8 +15,6 @@ from tests.discord_front.fake_discord import (
     command_data,
     interaction_payload,
 )
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def knowledge_copy(root: Path) -> Path:
@@ -29,53 +24,15 @@ def knowledge_copy(root: Path) -> Path:
     return target
 
 
-class BotProcess:
+class BotProcess(BotSubprocess):
     """`python -m bot discord` with its environment pointing at the fake and at ``root``."""
 
     def __init__(self, fake: FakeDiscord, root: Path, *, repo: Path = REPO, **settings: str) -> None:
         """Start the bot of the checkout ``repo`` (another one lets a benchmark compare versions)."""
         self.fake = fake
-        self.root = root
-        self.log_path = root / f"bot-{time.monotonic_ns()}.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DEV_GUILD"))}
-        env.update(fake.env())
-        env.update(
-            {
-                "KNOWLEDGE_DIR": str(root / "knowledge"),
-                "DATABASE_PATH": str(root / "data" / "citebot.db"),
-                "DEV_GUILD_ID": str(GUILD_ID),
-                "COOLDOWN_SECONDS": "0",
-                "LOG_LEVEL": "INFO",
-                "PYTHONUNBUFFERED": "1",
-                # cwd=root is outside the checkout: run this checkout's code, not an installed copy.
-                "PYTHONPATH": str(repo),
-            }
+        super().__init__(
+            "discord", root, {**fake.env(), "DEV_GUILD_ID": str(GUILD_ID), **settings}, repo=repo
         )
-        env.update(settings)
-        self._log = self.log_path.open("wb")
-        # cwd=root: no stray .env from the checkout is read.
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "discord"],
-            cwd=root,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self, timeout: float = 20.0) -> int:
-        """SIGTERM, then the exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            code = self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            code = self.process.wait()
-        self._log.close()
-        return code
 
     def wait_connected(self, since_identify: int) -> None:
         """Wait until this process identified on the gateway (and got its guild)."""

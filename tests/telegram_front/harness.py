@@ -2,78 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from tests.discord_front.harness import REPO, knowledge_copy
+from tests.bot_process import REPO, BotSubprocess
+from tests.discord_front.harness import knowledge_copy
 from tests.telegram_front.fake_telegram import BOT_USERNAME, FakeTelegram, Recorded
 
 __all__ = ["REPO", "TelegramBot", "knowledge_copy", "replies_to", "reply_to", "start_bot"]
 
 
-class TelegramBot:
+class TelegramBot(BotSubprocess):
     """``python -m bot COMMAND`` with its environment pointing at the fake and at ``root``."""
 
     def __init__(self, fake: FakeTelegram, root: Path, *, command: str = "telegram", **settings: str) -> None:
         self.fake = fake
-        self.root = root
-        self.log_path = root / f"bot-{time.monotonic_ns()}.log"
-        env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "TELEGRAM_", "DEV_GUILD"))
-        }
-        env.update(fake.env())
-        env.update(
-            {
-                "KNOWLEDGE_DIR": str(root / "knowledge"),
-                "DATABASE_PATH": str(root / "data" / "citebot.db"),
-                "COOLDOWN_SECONDS": "0",
-                "LOG_LEVEL": "INFO",
-                "PYTHONUNBUFFERED": "1",
-                # cwd=root is outside the checkout: run this checkout's code, not an installed copy.
-                "PYTHONPATH": str(REPO),
-            }
-        )
-        env.update(settings)
-        self._log = self.log_path.open("wb")
-        # cwd=root: no stray .env from the checkout is read.
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", command],
-            cwd=root,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def output(self) -> str:
-        """Everything the bot logged so far."""
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self, timeout: float = 20.0) -> int:
-        """SIGTERM, then the exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            code = self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            code = self.process.wait()
-        self._log.close()
-        return code
-
-    def wait_logged(self, text: str, timeout: float = 30.0) -> None:
-        """Wait until the log holds ``text``."""
-        deadline = time.monotonic() + timeout
-        while text not in self.output():
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the bot exited with {self.process.returncode}:\n{self.output()}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{text!r} never logged:\n{self.output()}")
-            time.sleep(0.05)
+        super().__init__(command, root, {**fake.env(), **settings})
 
 
 def start_bot(fake: FakeTelegram, root: Path, **settings: str) -> TelegramBot:
