@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pysbd
 
-from bot.core.documents import parse_document
+from bot.core.documents import parse_document, spans_in
 from bot.core.sentences import segment
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,29 +26,6 @@ EVAL_DIR = Path(os.environ.get("CITEBOT_EVAL_DIR", REPO.parent / "shared" / "eva
 CORPUS = Path(os.environ.get("CITEBOT_BENCH_CORPUS", REPO.parent / "shared" / "bench" / "corpus.jsonl.xz"))
 
 Spans = tuple[tuple[int, int], ...]
-
-
-def spans_of(sentences: Sequence[str], text: str) -> Spans:
-    """Sentences found in ``text`` from a moving cursor, whitespace excluded (as sentence_spans)."""
-    spans: list[tuple[int, int]] = []
-    cursor = 0
-    for raw in sentences:
-        sentence = raw.strip()
-        if not sentence:
-            continue
-        start = text.find(sentence, cursor)
-        if start >= 0:
-            end = start + len(sentence)
-        else:
-            match = re.compile(r"\s+".join(map(re.escape, sentence.split()))).search(text, cursor)
-            if match is None:
-                continue
-            start, end = match.span()
-        spans.append((start, end))
-        cursor = end
-    if not spans and text.strip():
-        spans.append((len(text) - len(text.lstrip()), len(text.rstrip())))
-    return tuple(spans)
 
 
 def trimmed(text: str, spans: Sequence[tuple[int, int]]) -> Spans:
@@ -84,8 +61,8 @@ def document_paragraphs(paths: Sequence[Path]) -> list[str]:
 def candidates(alternatives: bool) -> dict[str, Callable[[str], Spans]]:
     plain = pysbd.Segmenter(language="en", clean=False)
     found: dict[str, Callable[[str], Spans]] = {
-        "pysbd 0.3.4 (before)": lambda t: spans_of(plain.segment(t), t),
-        "citebot segment (after)": lambda t: spans_of(segment(t), t),
+        "pysbd 0.3.4 (before)": lambda t: spans_in(plain.segment(t), t),
+        "citebot segment (after)": lambda t: spans_in(segment(t), t),
     }
     if not alternatives:
         return found
@@ -93,7 +70,7 @@ def candidates(alternatives: bool) -> dict[str, Callable[[str], Spans]]:
     def larger_cache(text: str) -> Spans:
         saved, re._MAXCACHE = re._MAXCACHE, 100_000  # type: ignore[attr-defined]
         try:
-            return spans_of(plain.segment(text), text)
+            return spans_in(plain.segment(text), text)
         finally:
             re._MAXCACHE = saved  # type: ignore[attr-defined]
 
@@ -107,7 +84,7 @@ def candidates(alternatives: bool) -> dict[str, Callable[[str], Spans]]:
     try:
         import sentencex
 
-        found["sentencex"] = lambda t: spans_of(list(sentencex.segment("en", t)), t)
+        found["sentencex"] = lambda t: spans_in(list(sentencex.segment("en", t)), t)
     except ImportError:
         pass
     try:

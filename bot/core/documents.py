@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import PurePath
@@ -33,6 +34,7 @@ __all__ = [
     "parse_document",
     "sentence_spans",
     "slugify",
+    "spans_in",
 ]
 
 # The largest knowledge file read (MAX_DOCUMENT_BYTES overrides it): 25 MB holds a long manual or
@@ -153,9 +155,17 @@ def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     same as ``pysbd.Segmenter(language="en", clean=False)`` but compiled once. Cached by
     paragraph text: unchanged paragraphs are not re-split on reload.
     """
+    return spans_in(segment(text), text)
+
+
+def spans_in(sentences: Iterable[str], text: str) -> tuple[tuple[int, int], ...]:
+    """Where each of a splitter's ``sentences`` lies in ``text``, in order, whitespace excluded.
+
+    A text with no sentence found is one span of its stripped whole.
+    """
     spans: list[tuple[int, int]] = []
     cursor = 0
-    for raw in segment(text):
+    for raw in sentences:
         sentence = raw.strip()
         if not sentence:
             continue
