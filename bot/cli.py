@@ -178,7 +178,7 @@ def _cmd_chat(args: argparse.Namespace, settings: Settings, service: Asker | Non
         if knowledge is None:
             return EXIT_INVALID
         service = _service(settings, knowledge)
-    titles = ", ".join(d.title for d in service.knowledge.documents) or "nothing yet"
+    titles = ", ".join(d.title for d in service.knowledge.summaries) or "nothing yet"
     print(f"citebot: ask me about {titles}. An empty line, quit, exit or Ctrl-D ends the chat.")
     while True:
         try:
@@ -198,16 +198,16 @@ def _cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     knowledge = _load(settings, args.knowledge, sys.stdout)
     if knowledge is None:
         return EXIT_INVALID
-    paragraphs = sum(len(d.paragraphs) for d in knowledge.documents)
+    paragraphs = sum(d.paragraphs for d in knowledge.summaries)
     print(f"knowledge version {knowledge.version}: OK")
     print(f"documents   {len(knowledge.documents)}")
     print(f"paragraphs  {paragraphs}")
     print(f"sentences   {knowledge.sentence_count}")
     print(f"intents     {len(knowledge.intents)}")
-    for document in knowledge.documents:
+    for document in knowledge.summaries:
         print(
-            f"  {document.id}: {document.title} ({len(document.paragraphs)} paragraphs, "
-            f"{len(document.sentences)} sentences)"
+            f"  {document.id}: {document.title} ({document.paragraphs} paragraphs, "
+            f"{document.sentences} sentences)"
         )
     return EXIT_OK
 

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from bot.core.answers import Answer, in_quote_marks
-from bot.core.documents import Document
-from bot.core.knowledge import KnowledgeBase
+from bot.core.knowledge import DocumentSummary, KnowledgeBase
 
 if TYPE_CHECKING:  # the command line's `ask` imports this module and must not load the store
     from bot.runtime import LoggedQuestion, ReloadReport, Stats
@@ -134,12 +133,9 @@ def present(answer: Answer, answer_id: int | None = None) -> Presented:
     )
 
 
-def sources_of(documents: Iterable[Document]) -> list[Source]:
+def sources_of(documents: Iterable[DocumentSummary]) -> list[Source]:
     """The documents answered from, as ``/sources`` lists them."""
-    return [
-        Source(d.title, d.meta.url, 0, d.meta.published.isoformat() if d.meta.published else None)
-        for d in documents
-    ]
+    return [Source(d.title, d.url, 0, d.published.isoformat() if d.published else None) for d in documents]
 
 
 @dataclass(frozen=True, slots=True)

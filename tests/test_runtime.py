@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from bot.core.knowledge import load_knowledge_dir
 from bot.runtime import Citebot, FileDocumentError, UserRef
 from bot.runtime.question_log import QuestionLog
 from bot.storage import QuestionRecord, UnknownAnswerError
+from bot.storage.snapshot import snapshot_folder
 from tests.storage.knowledge_fixtures import COFFEE, TEA_CHANGED, settings_for, write_knowledge
 
 NOTE = "Oolong tea is partly oxidised. It sits between green and black tea in flavour."
@@ -64,6 +66,8 @@ async def test_start_up_uses_the_stored_layout_and_falls_back_to_parsing(tmp_pat
     settings = settings_for(tmp_path)
     await (await Citebot.open(settings)).close()
     for garble in (False, True):
+        # Without the index snapshot, the start rebuilds the index from the stored layouts.
+        shutil.rmtree(snapshot_folder(settings.database_path))
         if garble:  # a layout that no longer fits must not be trusted
             raw = sqlite3.connect(settings.database_path)
             shifted = "replace(structure, '\"paragraphs\": [[1, 0', '\"paragraphs\": [[1, 3')"
@@ -83,6 +87,7 @@ async def test_start_up_uses_the_stored_layout_and_falls_back_to_parsing(tmp_pat
         raw.execute("UPDATE documents SET structure = NULL")
         raw.commit()
         raw.close()
+        shutil.rmtree(snapshot_folder(settings.database_path))
         await (await Citebot.open(settings)).close()
         raw = sqlite3.connect(settings.database_path)
         assert raw.execute("SELECT count(*) FROM documents WHERE structure IS NULL").fetchone() == (0,)

@@ -2,19 +2,31 @@
 
 Sentences are the unit of an answer; paragraphs and titles are their context. A sentence that
 says "It was launched in May" is found through the paragraph and the title that name "it".
-Postings are numpy arrays, so scoring a question costs a few vector additions whatever the size
-of the knowledge. Everything a question later needs of a sentence (its terms, the kinds of
-answer it can give) is computed here, once per knowledge version.
+
+Everything lives in a few flat numpy arrays (:class:`IndexArrays`): every word is interned once
+as an id, postings and per-sentence analyses are CSR arrays, and the text is kept once, as UTF-8
+with offsets. That is what makes a million sentences fit in memory, lets the arrays be saved and
+memory-mapped at start-up instead of rebuilt (:mod:`bot.storage.snapshot`), and leaves no
+per-sentence Python object alive: a sentence is materialised as an :class:`IndexedSentence` only
+when a question looks at it. Everything a question later needs of a sentence (its terms, the kinds
+of answer it can give) is computed at build time, once per knowledge version.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import multiprocessing
+import os
 import re
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
+from typing import Any, Protocol, TypeVar, overload, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -24,22 +36,29 @@ from rapidfuzz.distance import OSA
 from bot.core.documents import Document, Sentence
 from bot.core.english import ALIAS_CUE, DERIVATIONAL_SUFFIXES, NAME_JOINERS, PRONOUNS
 from bot.core.lexicon import synonyms
-from bot.core.mentions import Mention, answer_mentions
+from bot.core.mentions import AnswerType, Mention, answer_mentions
 from bot.core.text import content_terms, tokenize
 
 __all__ = [
     "BM25",
     "Aliases",
+    "DescribedDocuments",
+    "IdfView",
+    "IndexArrays",
     "IndexedSentence",
     "KnowledgeIndex",
+    "Strings",
     "bracketed",
+    "build_arrays",
     "defined_terms",
     "derivation_keys",
     "find_aliases",
 ]
 
+T = TypeVar("T")
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+Int32Array = npt.NDArray[np.int32]
 
 # Okapi BM25 parameters; b is low because short sentences are not more relevant for being short.
 BM25_K1 = 1.2
@@ -48,6 +67,26 @@ BM25_B = 0.5
 MIN_RELATIVE_STEM = 4
 # Unknown words whose spelling correction is remembered, per index.
 CORRECTION_CACHE = 4096
+# Sentences kept materialised: the candidates of the last few hundred questions.
+SENTENCE_CACHE = 8192
+_KINDS: tuple[AnswerType, ...] = tuple(AnswerType)
+_KIND_CODE = {kind: code for code, kind in enumerate(_KINDS)}
+_LEAD, _ANAPHORIC = 1, 2
+
+
+@runtime_checkable
+class DescribedDocuments(Protocol):
+    """Documents that know their ids and content hashes without being rebuilt (a snapshot's)."""
+
+    ids: list[str]
+
+    def content_hashes(self) -> list[tuple[str, str]]:
+        """(id, content hash) of every document, in order."""
+        ...
+
+    def described_meta(self) -> list[tuple[str, str, str | None, dt.date | None]]:
+        """(id, title, link, publication date) of every document, in order."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,47 +104,128 @@ class IndexedSentence:
     defines: frozenset[str]  # terms the sentence defines: "Negative Ions ... (NILS)", "X, also known as Y"
 
 
+class Strings:
+    """Every word of the index, interned: terms, surface tokens and mention words share one id space."""
+
+    def __init__(self, table: list[str]) -> None:
+        self.table = table
+        self.ids: dict[str, int] = {word: i for i, word in enumerate(table)}
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def get(self, word: str) -> int | None:
+        """The id of ``word``, if the index holds it."""
+        return self.ids.get(word)
+
+    def words(self, ids: npt.NDArray[Any]) -> tuple[str, ...]:
+        """The words of ``ids``, in order."""
+        table = self.table
+        return tuple(table[i] for i in ids.tolist())
+
+
+class _Interner:
+    """Ids for words as a build first meets them."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+
+    def __call__(self, words: Iterable[str]) -> list[int]:
+        ids = self.ids
+        found = []
+        for word in words:
+            i = ids.get(word)
+            if i is None:
+                i = ids[word] = len(ids)
+            found.append(i)
+        return found
+
+
+def _csr(rows: list[list[int]]) -> tuple[IntArray, Int32Array]:
+    """(row pointers, concatenated values) of a list of id lists."""
+    ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    if rows:
+        np.cumsum([len(r) for r in rows], out=ptr[1:])
+    flat = np.fromiter(chain.from_iterable(rows), dtype=np.int32, count=int(ptr[-1]))
+    return ptr, flat
+
+
+class IdfView:
+    """``term -> idf`` over one BM25 level, for the terms that occur in it."""
+
+    def __init__(self, bm25: BM25) -> None:
+        self._bm25 = bm25
+
+    def _id(self, term: str) -> int | None:
+        i = self._bm25.strings.get(term)
+        if i is None or self._bm25.ptr[i + 1] == self._bm25.ptr[i]:
+            return None
+        return i
+
+    def __contains__(self, term: object) -> bool:
+        return isinstance(term, str) and self._id(term) is not None
+
+    def get(self, term: str, default: float) -> float:
+        """The idf of ``term``, or ``default`` when the level never holds it."""
+        i = self._id(term)
+        return default if i is None else float(self._bm25.idf_by_id[i])
+
+    def __getitem__(self, term: str) -> float:
+        i = self._id(term)
+        if i is None:
+            raise KeyError(term)
+        return float(self._bm25.idf_by_id[i])
+
+
 @dataclass
 class BM25:
-    """BM25 scores of a bag of terms over a fixed collection of term lists."""
+    """BM25 scores of a bag of terms over a fixed collection of units, as CSR postings by word id."""
 
     size: int
-    postings: dict[str, tuple[IntArray, FloatArray]] = field(default_factory=dict)
-    idf: dict[str, float] = field(default_factory=dict)
+    strings: Strings
+    ptr: IntArray  # word id -> its postings: units[ptr[i]:ptr[i+1]], weights likewise
+    units: Int32Array
+    weights: FloatArray
+    idf_by_id: FloatArray  # 0 for words the level never holds
 
-    @classmethod
-    def build(cls, collection: Sequence[Sequence[str]]) -> BM25:
-        """Index ``collection`` (one list of terms per unit)."""
-        size = len(collection)
-        lengths = np.array([len(terms) for terms in collection], dtype=np.float64)
+    @staticmethod
+    def arrays(terms_ptr: IntArray, term_ids: Int32Array, words: int) -> dict[str, npt.NDArray[Any]]:
+        """Postings of a collection of units given as CSR term ids (ptr over units, ids)."""
+        size = len(terms_ptr) - 1
+        lengths = np.diff(terms_ptr).astype(np.float64)
         average = float(lengths.mean()) if size and lengths.sum() else 1.0
         norms = BM25_K1 * (1 - BM25_B + BM25_B * lengths / average)
-        ids: dict[str, list[int]] = defaultdict(list)
-        tfs: dict[str, list[float]] = defaultdict(list)
-        for unit, terms in enumerate(collection):
-            for term, count in Counter(terms).items():
-                ids[term].append(unit)
-                tfs[term].append(count)
-        index = cls(size)
-        for term, units in ids.items():
-            unit_array = np.array(units, dtype=np.int64)
-            tf = np.array(tfs[term], dtype=np.float64)
-            df = len(units)
-            # The +1 inside the log keeps idf positive for terms in more than half the units.
-            idf = math.log(1 + (size - df + 0.5) / (df + 0.5))
-            index.idf[term] = idf
-            weights = idf * tf * (BM25_K1 + 1) / (tf + norms[unit_array])
-            index.postings[term] = (unit_array, weights)
-        return index
+        unit_of = np.repeat(np.arange(size, dtype=np.int64), np.diff(terms_ptr))
+        # One key per (term, unit) pair, sorted by term then unit: the order postings are read in.
+        keys, counts = np.unique(term_ids.astype(np.int64) * max(size, 1) + unit_of, return_counts=True)
+        term_of = keys // max(size, 1)
+        units = (keys % max(size, 1)).astype(np.int32)
+        df = np.bincount(term_of, minlength=words)
+        ptr = np.zeros(words + 1, dtype=np.int64)
+        np.cumsum(df, out=ptr[1:])
+        # math.log per distinct document frequency: the same idf, bit for bit, as a scalar build.
+        distinct, which = np.unique(df, return_inverse=True)
+        values = [math.log(1 + (size - d + 0.5) / (d + 0.5)) if d else 0.0 for d in distinct.tolist()]
+        idf_by_id = np.array(values, dtype=np.float64)[which]
+        tf = counts.astype(np.float64)
+        weights = idf_by_id[term_of] * tf * (BM25_K1 + 1) / (tf + norms[units])
+        return {"ptr": ptr, "units": units, "weights": weights, "idf": idf_by_id}
+
+    @property
+    def idf(self) -> IdfView:
+        """``term -> idf`` for the terms this level holds."""
+        return IdfView(self)
 
     def scores(self, terms: dict[str, float]) -> FloatArray:
         """BM25 score of every unit for ``terms`` (term -> query weight)."""
         total = np.zeros(self.size, dtype=np.float64)
         for term, weight in terms.items():
-            posting = self.postings.get(term)
-            if posting is not None:
-                units, weights = posting
-                total[units] += weight * weights
+            i = self.strings.get(term)
+            if i is None:
+                continue
+            a, b = self.ptr[i], self.ptr[i + 1]
+            if a != b:
+                total[self.units[a:b]] += weight * self.weights[a:b]
         return total
 
 
@@ -215,79 +335,374 @@ def derivation_keys(term: str) -> tuple[str, ...]:
     return tuple(keys)
 
 
+@dataclass(frozen=True)
+class IndexArrays:
+    """The whole index as flat arrays: what :mod:`bot.storage.snapshot` saves and memory-maps.
+
+    ``arrays`` holds, by name: per sentence its document, paragraph, flags, character span in its
+    document's body and byte span in ``text``; CSR lists (``*_ptr`` and ``*_ids``) of its tokens,
+    terms, defined terms and answer mentions; per paragraph its number, span, section and first
+    sentence; per document its first paragraph and sentence, body bytes and title terms; and the
+    three BM25 levels' postings. ``strings`` are the interned words all ids point into.
+    """
+
+    arrays: dict[str, npt.NDArray[Any]]
+    strings: list[str]
+    sections: list[str]
+    aliases: Aliases
+
+
+def _byte_offsets(body: str) -> IntArray:
+    """The UTF-8 byte offset of every character position of ``body`` (one more than its length)."""
+    offsets = np.zeros(len(body) + 1, dtype=np.int64)
+    if body.isascii():
+        offsets[1:] = np.arange(1, len(body) + 1)
+        return offsets
+    points = np.frombuffer(body.encode("utf-32-le"), dtype=np.uint32)
+    widths = 1 + (points >= 0x80) + (points >= 0x800) + (points >= 0x10000)
+    np.cumsum(widths, out=offsets[1:])
+    return offsets
+
+
+# Sentences analysed per task, and the knowledge size from which analysis runs in worker
+# processes: below it, starting them costs more than it saves (each imports the engine afresh).
+CHUNK_SENTENCES = 4000
+PARALLEL_FROM = 20_000
+
+
+@dataclass(frozen=True)
+class _Analysis:
+    """What :func:`_analyse` found in a run of sentences, with ids local to it."""
+
+    words: list[str]
+    tokens: tuple[IntArray, Int32Array]
+    terms: tuple[IntArray, Int32Array]
+    mention_ptr: IntArray
+    mention_kinds: npt.NDArray[np.uint8]
+    mention_words: tuple[IntArray, Int32Array]
+    anaphoric: npt.NDArray[np.bool_]
+    # Sentences that may define a term: those with a bracket or an alias cue ("also known as").
+    may_define: list[int]
+
+
+def _analyse(texts: list[str]) -> _Analysis:
+    """Tokens, terms, answer mentions and openings of ``texts``; runs in a worker process too."""
+    intern = _Interner()
+    tokens_rows: list[list[int]] = []
+    terms_rows: list[list[int]] = []
+    counts: list[int] = []
+    kinds: list[int] = []
+    said_rows: list[list[int]] = []
+    anaphoric: list[bool] = []
+    may_define: list[int] = []
+    for i, text in enumerate(texts):
+        tokens = tokenize(text)
+        tokens_rows.append(intern(tokens))
+        terms_rows.append(intern(content_terms(tokens)))
+        mentions = answer_mentions(text)
+        counts.append(len(mentions))
+        for kind, said in mentions:
+            kinds.append(_KIND_CODE[kind])
+            said_rows.append(intern(sorted(said)))
+        anaphoric.append(bool(tokens) and tokens[0] in PRONOUNS)
+        if "(" in text or ALIAS_CUE.search(text):
+            may_define.append(i)
+    mention_ptr = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=mention_ptr[1:])
+    return _Analysis(
+        list(intern.ids),
+        _csr(tokens_rows),
+        _csr(terms_rows),
+        mention_ptr,
+        np.array(kinds, dtype=np.uint8),
+        _csr(said_rows),
+        np.array(anaphoric, dtype=np.bool_),
+        may_define,
+    )
+
+
+def _analyse_all(texts: list[str], meanwhile: Callable[[], T]) -> tuple[list[_Analysis], T]:
+    """:func:`_analyse` over ``texts`` in runs (in worker processes when many), and ``meanwhile()``."""
+    chunks = [texts[at : at + CHUNK_SENTENCES] for at in range(0, len(texts), CHUNK_SENTENCES)]
+    workers = min(len(chunks), os.cpu_count() or 1)
+    if len(texts) < PARALLEL_FROM or workers < 2:
+        return [_analyse(chunk) for chunk in chunks], meanwhile()
+    # Forking is fastest (nothing to import again), but forking a process that runs threads (the
+    # bots do) can deadlock the child on a lock some thread held: then start them afresh.
+    method = "fork" if threading.active_count() == 1 and os.name == "posix" else "spawn"
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
+        futures = [pool.submit(_analyse, chunk) for chunk in chunks]
+        other = meanwhile()
+        return [future.result() for future in futures], other
+
+
+def _concatenate(
+    parts: list[tuple[IntArray, Int32Array]], remaps: list[Int32Array]
+) -> tuple[IntArray, Int32Array]:
+    """One CSR list from consecutive parts, their local ids mapped to global ones."""
+    ptrs = [np.zeros(1, dtype=np.int64)]
+    at = 0
+    for ptr, _ in parts:
+        ptrs.append(ptr[1:] + at)
+        at += int(ptr[-1])
+    ids = [remap[local] for (_, local), remap in zip(parts, remaps, strict=True)]
+    return np.concatenate(ptrs), np.concatenate(ids) if ids else np.zeros(0, dtype=np.int32)
+
+
+def build_arrays(documents: Sequence[Document]) -> IndexArrays:
+    """Analyse ``documents`` into :class:`IndexArrays`."""
+    texts: list[str] = []
+    sentence_doc: list[int] = []
+    sentence_paragraph: list[int] = []
+    lead: list[bool] = []
+    spans: list[tuple[int, int]] = []
+    byte_spans: list[tuple[int, int]] = []
+    paragraph_number: list[int] = []
+    paragraph_span: list[tuple[int, int]] = []
+    paragraph_section: list[int] = []
+    paragraph_first = [0]
+    doc_first_paragraph = [0]
+    doc_first_sentence = [0]
+    doc_bytes: list[tuple[int, int]] = []
+    sections: dict[str, int] = {}
+    blob: list[bytes] = []
+    at = 0
+    for doc_pos, document in enumerate(documents):
+        body = document.body
+        encoded = body.encode()
+        blob.append(encoded)
+        doc_bytes.append((at, at + len(encoded)))
+        offsets = _byte_offsets(body)
+        for paragraph in document.paragraphs:
+            para_pos = len(paragraph_number)
+            paragraph_number.append(paragraph.number)
+            paragraph_span.append((paragraph.start, paragraph.end))
+            section = paragraph.section
+            paragraph_section.append(-1 if section is None else sections.setdefault(section, len(sections)))
+            for sentence in paragraph.sentences:
+                lead.append(len(sentence_doc) == doc_first_sentence[-1])
+                texts.append(sentence.text)
+                sentence_doc.append(doc_pos)
+                sentence_paragraph.append(para_pos)
+                spans.append((sentence.start, sentence.end))
+                byte_spans.append((at + int(offsets[sentence.start]), at + int(offsets[sentence.end])))
+            paragraph_first.append(len(sentence_doc))
+        doc_first_paragraph.append(len(paragraph_number))
+        doc_first_sentence.append(len(sentence_doc))
+        at += len(encoded)
+    # The workers analyse sentences while this process finds the aliases, which need every text.
+    parts, aliases = _analyse_all(texts, lambda: find_aliases([d.title for d in documents] + texts))
+    intern = _Interner()
+    title_rows = [intern(sorted(set(content_terms(tokenize(d.title))))) for d in documents]
+    remaps = [np.array(intern(part.words), dtype=np.int32) for part in parts]
+    defines_rows: list[list[int]] = [[] for _ in texts]
+    first = 0
+    for analysis in parts:
+        for i in analysis.may_define:
+            defines_rows[first + i] = intern(sorted(defined_terms(texts[first + i], aliases)))
+        first += len(analysis.anaphoric)
+    strings = list(intern.ids)
+    words = len(strings)
+    arrays: dict[str, npt.NDArray[Any]] = {}
+    arrays["token_ptr"], arrays["token_ids"] = _concatenate([p.tokens for p in parts], remaps)
+    arrays["term_ptr"], arrays["term_ids"] = _concatenate([p.terms for p in parts], remaps)
+    arrays["define_ptr"], arrays["define_ids"] = _csr(defines_rows)
+    arrays["title_ptr"], arrays["title_ids"] = _csr(title_rows)
+    mention_ptrs = [np.zeros(1, dtype=np.int64)]
+    mentions = 0
+    for part in parts:
+        mention_ptrs.append(part.mention_ptr[1:] + mentions)
+        mentions += int(part.mention_ptr[-1])
+    arrays["mention_ptr"] = np.concatenate(mention_ptrs)
+    arrays["mention_kind"] = (
+        np.concatenate([p.mention_kinds for p in parts]) if parts else np.zeros(0, dtype=np.uint8)
+    )
+    arrays["mention_word_ptr"], arrays["mention_word_ids"] = _concatenate(
+        [p.mention_words for p in parts], remaps
+    )
+    anaphoric = np.concatenate([p.anaphoric for p in parts]) if parts else np.zeros(0, dtype=np.bool_)
+    arrays["sentence_flags"] = (np.array(lead, dtype=np.uint8) * _LEAD) | (
+        anaphoric.astype(np.uint8) * _ANAPHORIC
+    )
+    arrays["sentence_doc"] = np.array(sentence_doc, dtype=np.int64)
+    arrays["sentence_paragraph"] = np.array(sentence_paragraph, dtype=np.int64)
+    arrays["sentence_span"] = np.array(spans, dtype=np.int64).reshape(-1, 2)
+    arrays["sentence_bytes"] = np.array(byte_spans, dtype=np.int64).reshape(-1, 2)
+    arrays["paragraph_number"] = np.array(paragraph_number, dtype=np.int64)
+    arrays["paragraph_span"] = np.array(paragraph_span, dtype=np.int64).reshape(-1, 2)
+    arrays["paragraph_section"] = np.array(paragraph_section, dtype=np.int64)
+    arrays["paragraph_first_sentence"] = np.array(paragraph_first, dtype=np.int64)
+    arrays["doc_first_paragraph"] = np.array(doc_first_paragraph, dtype=np.int64)
+    arrays["doc_first_sentence"] = np.array(doc_first_sentence, dtype=np.int64)
+    arrays["doc_bytes"] = np.array(doc_bytes, dtype=np.int64).reshape(-1, 2)
+    is_token = np.zeros(words, dtype=np.bool_)
+    is_token[arrays["token_ids"]] = True
+    arrays["is_token"] = is_token
+    arrays["text"] = np.frombuffer(b"".join(blob), dtype=np.uint8)
+    term_ptr, term_ids = arrays["term_ptr"], arrays["term_ids"]
+    levels = {
+        "sentence": (term_ptr, term_ids),
+        # A paragraph's terms are its sentences' terms, end to end.
+        "paragraph": (term_ptr[arrays["paragraph_first_sentence"]], term_ids),
+        "title": (arrays["title_ptr"], arrays["title_ids"]),
+    }
+    for level, (level_ptr, level_ids) in levels.items():
+        for name, array in BM25.arrays(level_ptr, level_ids, words).items():
+            arrays[f"{level}_bm25_{name}"] = array
+    return IndexArrays(arrays, strings, list(sections), aliases)
+
+
+class _Lazy(Sequence[Any]):
+    """A read-only sequence whose items are made on first use and the most recent kept."""
+
+    def __init__(self, size: int, make: Any, keep: int) -> None:
+        self._size = size
+        self._make = make
+        self._keep = keep
+        self._cache: OrderedDict[int, Any] = OrderedDict()
+
+    def __len__(self) -> int:
+        return self._size
+
+    @overload
+    def __getitem__(self, i: int) -> Any: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Any]: ...
+    def __getitem__(self, i: int | slice) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self._size))]
+        if i < 0:
+            i += self._size
+        if not 0 <= i < self._size:
+            raise IndexError(i)
+        cache = self._cache
+        item = cache.get(i)
+        if item is None:
+            item = cache[i] = self._make(i)
+            if len(cache) > self._keep:
+                cache.popitem(last=False)
+        else:
+            cache.move_to_end(i)
+        return item
+
+    def __iter__(self) -> Iterator[Any]:
+        # A walk over everything keeps nothing: the cache is for questions' candidates.
+        make = self._make
+        for i in range(self._size):
+            yield self._cache.get(i) or make(i)
+
+
+class _SurfaceVocabulary:
+    """Whether a word occurs as written (not only as a stem) anywhere in the knowledge."""
+
+    def __init__(self, strings: Strings, is_token: npt.NDArray[np.bool_]) -> None:
+        self._strings = strings
+        self._is_token = is_token
+
+    def __contains__(self, word: object) -> bool:
+        i = self._strings.get(word) if isinstance(word, str) else None
+        return i is not None and bool(self._is_token[i])
+
+
 class KnowledgeIndex:
     """Everything the answer path needs about a set of documents, built once per knowledge version."""
 
-    def __init__(self, documents: Sequence[Document]) -> None:
-        """Analyse and index ``documents``."""
-        self.documents: tuple[Document, ...] = tuple(documents)
-        self.sentences: list[IndexedSentence] = []
-        self.paragraph_keys: list[tuple[int, int]] = []  # (doc position, paragraph number)
-        self.paragraph_sentences: list[range] = []
-        paragraph_terms: list[list[str]] = []
-        self.aliases = find_aliases(
-            [d.title for d in self.documents] + [s.text for d in self.documents for s in d.sentences]
-        )
+    def __init__(self, documents: Sequence[Document], arrays: IndexArrays | None = None) -> None:
+        """Analyse and index ``documents``, or serve ``arrays`` already built from them."""
+        self.documents: Sequence[Document] = documents if arrays is not None else tuple(documents)
+        self.arrays = arrays if arrays is not None else build_arrays(self.documents)
+        a = self.arrays.arrays
+        self.strings = Strings(self.arrays.strings)
+        self.aliases: Aliases = self.arrays.aliases
         # By first word, so a question is checked only against names that could start in it.
         self._aliases_by_first: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
         for spelled, short in self.aliases.items():
             self._aliases_by_first[spelled[0]].append((spelled, short))
-        self.title_terms: list[frozenset[str]] = []
-        # The texts name things the same way throughout: "ESA (European Space Agency)" once is enough.
-        for doc_pos, document in enumerate(self.documents):
-            self.title_terms.append(frozenset(content_terms(tokenize(document.title))))
-            for paragraph in document.paragraphs:
-                para_pos = len(self.paragraph_keys)
-                self.paragraph_keys.append((doc_pos, paragraph.number))
-                first = len(self.sentences)
-                terms_here: list[str] = []
-                for sentence in paragraph.sentences:
-                    tokens = tokenize(sentence.text)
-                    terms = content_terms(tokens)
-                    terms_here.extend(terms)
-                    self.sentences.append(
-                        IndexedSentence(
-                            doc_pos,
-                            para_pos,
-                            sentence,
-                            tuple(tokens),
-                            tuple(terms),
-                            answer_mentions(sentence.text),
-                            sentence.start == document.paragraphs[0].sentences[0].start,
-                            bool(tokens) and tokens[0] in PRONOUNS,
-                            defined_terms(sentence.text, self.aliases),
-                        )
-                    )
-                self.paragraph_sentences.append(range(first, len(self.sentences)))
-                paragraph_terms.append(terms_here)
-        self.paragraph_terms: list[frozenset[str]] = [frozenset(terms) for terms in paragraph_terms]
-        self.sentence_bm25 = BM25.build([s.terms for s in self.sentences])
-        self.paragraph_bm25 = BM25.build(paragraph_terms)
-        self.title_bm25 = BM25.build([sorted(t) for t in self.title_terms])
-        self.sentence_paragraph: IntArray = np.array([s.paragraph for s in self.sentences], dtype=np.int64)
-        self.sentence_doc: IntArray = np.array([s.doc for s in self.sentences], dtype=np.int64)
-        self.lead_sentences: list[int] = []  # position of each document's first sentence
-        self._positions: dict[tuple[str, int], int] = {}
-        for position, indexed in enumerate(self.sentences):
-            if indexed.lead:
-                self.lead_sentences.append(position)
-            self._positions[self.documents[indexed.doc].id, indexed.sentence.start] = position
-        self.vocabulary: list[str] = sorted(self.sentence_bm25.idf)
-        self.surface_vocabulary: frozenset[str] = frozenset(t for s in self.sentences for t in s.tokens)
-        self._surface_list = sorted(self.surface_vocabulary)
-        self._stem_list = [t for t in self.vocabulary if t.isalpha() and t not in self.surface_vocabulary]
+        self.sentence_doc: IntArray = a["sentence_doc"]
+        self.sentence_paragraph: IntArray = a["sentence_paragraph"]
+        self.lead_sentences: IntArray = a["doc_first_sentence"][:-1]
+        sizes = {"sentence": len(self.sentence_doc), "paragraph": len(a["paragraph_number"])}
+        sizes["title"] = len(a["doc_first_sentence"]) - 1
+        self.sentence_bm25, self.paragraph_bm25, self.title_bm25 = (
+            BM25(
+                sizes[level],
+                self.strings,
+                a[f"{level}_bm25_ptr"],
+                a[f"{level}_bm25_units"],
+                a[f"{level}_bm25_weights"],
+                a[f"{level}_bm25_idf"],
+            )
+            for level in ("sentence", "paragraph", "title")
+        )
+        self.sentences: Sequence[IndexedSentence] = _Lazy(sizes["sentence"], self._sentence, SENTENCE_CACHE)
+        term_ptr, term_ids = a["term_ptr"], a["term_ids"]
+        first = a["paragraph_first_sentence"]
+        self.paragraph_terms: Sequence[frozenset[str]] = _Lazy(
+            sizes["paragraph"],
+            lambda p: frozenset(self.strings.words(term_ids[term_ptr[first[p]] : term_ptr[first[p + 1]]])),
+            SENTENCE_CACHE,
+        )
+        title_ptr, title_ids = a["title_ptr"], a["title_ids"]
+        self.title_terms: Sequence[frozenset[str]] = _Lazy(
+            sizes["title"],
+            lambda d: frozenset(self.strings.words(title_ids[title_ptr[d] : title_ptr[d + 1]])),
+            1024,
+        )
+        self.surface_vocabulary = _SurfaceVocabulary(self.strings, a["is_token"])
+        self._doc_by_id: dict[str, int] | None = None
+        self._spelling_lists: tuple[list[str], list[str]] | None = None
         self._corrections: dict[str, str | None] = {}
-        self._by_relative_key: dict[str, list[str]] = defaultdict(list)
-        for term in self.vocabulary:
-            if not term[0].isdigit():
-                for key in derivation_keys(term):
-                    self._by_relative_key[key].append(term)
         # idf of a term absent from the knowledge base: rarer than any term it holds.
-        self.unseen_idf = math.log(1 + (len(self.sentences) + 0.5) / 0.5)
+        self.unseen_idf = math.log(1 + (sizes["sentence"] + 0.5) / 0.5)
+
+    def _sentence(self, i: int) -> IndexedSentence:
+        a = self.arrays.arrays
+        words = self.strings.words
+        doc, paragraph = int(a["sentence_doc"][i]), int(a["sentence_paragraph"][i])
+        start, end = a["sentence_span"][i].tolist()
+        low, high = a["sentence_bytes"][i].tolist()
+        text = a["text"][low:high].tobytes().decode()
+        sentence = Sentence(text, int(a["paragraph_number"][paragraph]), start, end)
+        tokens = words(a["token_ids"][a["token_ptr"][i] : a["token_ptr"][i + 1]])
+        terms = words(a["term_ids"][a["term_ptr"][i] : a["term_ptr"][i + 1]])
+        defines = words(a["define_ids"][a["define_ptr"][i] : a["define_ptr"][i + 1]])
+        mentions: list[Mention] = []
+        word_ptr, word_ids = a["mention_word_ptr"], a["mention_word_ids"]
+        for m in range(int(a["mention_ptr"][i]), int(a["mention_ptr"][i + 1])):
+            kind = _KINDS[int(a["mention_kind"][m])]
+            mentions.append((kind, frozenset(words(word_ids[word_ptr[m] : word_ptr[m + 1]]))))
+        flags = int(a["sentence_flags"][i])
+        return IndexedSentence(
+            doc,
+            paragraph,
+            sentence,
+            tokens,
+            terms,
+            tuple(mentions),
+            bool(flags & _LEAD),
+            bool(flags & _ANAPHORIC),
+            frozenset(defines) if defines else _NOTHING,
+        )
+
+    def document_position(self, doc_id: str) -> int | None:
+        """Where document ``doc_id`` is in :attr:`documents`, if it is there."""
+        if self._doc_by_id is None:
+            documents = self.documents
+            ids = documents.ids if isinstance(documents, DescribedDocuments) else [d.id for d in documents]
+            self._doc_by_id = {doc_id: i for i, doc_id in enumerate(ids)}
+        return self._doc_by_id.get(doc_id)
 
     def position(self, doc_id: str, sentence: Sentence) -> int:
         """Where ``sentence`` of document ``doc_id`` is in :attr:`sentences`."""
-        return self._positions[doc_id, sentence.start]
+        doc = self.document_position(doc_id)
+        if doc is None:
+            raise KeyError(doc_id)
+        a = self.arrays.arrays
+        first, last = int(a["doc_first_sentence"][doc]), int(a["doc_first_sentence"][doc + 1])
+        at = first + int(np.searchsorted(a["sentence_span"][first:last, 0], sentence.start))
+        if at >= last or int(a["sentence_span"][at, 0]) != sentence.start:
+            raise KeyError((doc_id, sentence.start))
+        return at
 
     def idf(self, term: str) -> float:
         """Sentence-level idf of ``term``; unseen terms get the highest idf there is."""
@@ -315,10 +730,14 @@ class KnowledgeIndex:
         """
         if len(term) < MIN_RELATIVE_STEM or term[0].isdigit():
             return []
+        idf = self.sentence_bm25.idf
         found: list[str] = []
         for key in derivation_keys(term):
-            for other in self._by_relative_key.get(key, ()):
-                if other != term and other not in found:
+            # The indexed terms whose derivation keys hold ``key``: itself, and itself plus an ending.
+            related = [key] if len(key) >= MIN_RELATIVE_STEM else []
+            related += [key + ending for ending in DERIVATIONAL_SUFFIXES]
+            for other in sorted(related):
+                if other != term and other not in found and other in idf and key in derivation_keys(other):
                     found.append(other)
         return found
 
@@ -334,13 +753,21 @@ class KnowledgeIndex:
             return None
         if token in self._corrections:
             return self._corrections[token]
+        if self._spelling_lists is None:
+            is_token = self.arrays.arrays["is_token"]
+            idf = self.sentence_bm25.idf
+            table = self.strings.table
+            surface = sorted(w for i, w in enumerate(table) if is_token[i])
+            stems = sorted(w for i, w in enumerate(table) if not is_token[i] and w.isalpha() and w in idf)
+            self._spelling_lists = surface, stems
+        surface, stems = self._spelling_lists
         # OSA distance: a swapped pair of letters ("lanuch") is one slip, as a reader sees it.
         limit = 1 if len(token) < 9 else 2
-        found = process.extractOne(token, self._surface_list, scorer=OSA.distance, score_cutoff=limit)
+        found = process.extractOne(token, surface, scorer=OSA.distance, score_cutoff=limit)
         if found is None:
             # Against the stems too: "lanuch" is one slip from "launch", which the documents may
             # only write as "launched".
-            found = process.extractOne(token, self._stem_list, scorer=OSA.distance, score_cutoff=limit)
+            found = process.extractOne(token, stems, scorer=OSA.distance, score_cutoff=limit)
         fixed = None if found is None else str(found[0])
         # A scan of the whole vocabulary per unknown word: remember the answer, in bounded space.
         if len(self._corrections) >= CORRECTION_CACHE:

@@ -7,17 +7,21 @@ the knowledge being served.
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+
+import numpy as np
 
 from bot.core.documents import MAX_DOCUMENT_BYTES, Document, parse_document, slugify
 from bot.core.errors import KnowledgeError, KnowledgeProblem
-from bot.core.index import KnowledgeIndex
+from bot.core.index import DescribedDocuments, KnowledgeIndex
 from bot.core.intent_matcher import IntentMatcher
 from bot.core.intents import Intent, ResolvedIntent, parse_intent_file, resolve_intents
 from bot.core.model import model_digest
@@ -26,10 +30,12 @@ __all__ = [
     "DOCUMENT_SUFFIXES",
     "ENGINE_VERSION",
     "INTENT_SUFFIXES",
+    "DocumentSummary",
     "KnowledgeBase",
     "KnowledgeFiles",
     "KnowledgeText",
     "build_knowledge",
+    "knowledge_of",
     "load_knowledge_dir",
     "read_knowledge_dir",
     "read_knowledge_texts",
@@ -51,11 +57,23 @@ class KnowledgeFiles:
     intents: tuple[tuple[Intent, str], ...]  # (intent, source file)
 
 
+@dataclass(frozen=True, slots=True)
+class DocumentSummary:
+    """What lists of documents show, read without rebuilding the document."""
+
+    id: str
+    title: str
+    url: str | None
+    published: dt.date | None
+    paragraphs: int
+    sentences: int
+
+
 @dataclass(frozen=True)
 class KnowledgeBase:
     """Validated documents and intents with their search structures."""
 
-    documents: tuple[Document, ...]
+    documents: Sequence[Document]
     intents: tuple[ResolvedIntent, ...]
     index: KnowledgeIndex
     matcher: IntentMatcher
@@ -63,7 +81,24 @@ class KnowledgeBase:
 
     def document(self, doc_id: str) -> Document | None:
         """The document with id ``doc_id``, if there is one."""
-        return next((d for d in self.documents if d.id == doc_id), None)
+        position = self.index.document_position(doc_id)
+        return None if position is None else self.documents[position]
+
+    @cached_property
+    def summaries(self) -> tuple[DocumentSummary, ...]:
+        """Every document's id, title, link, date and size, in order, without rebuilding any."""
+        arrays = self.index.arrays.arrays
+        paragraphs = np.diff(arrays["doc_first_paragraph"]).tolist()
+        sentences = np.diff(arrays["doc_first_sentence"]).tolist()
+        documents = self.documents
+        if isinstance(documents, DescribedDocuments):
+            described = documents.described_meta()
+        else:
+            described = [(d.id, d.title, d.meta.url, d.meta.published) for d in documents]
+        return tuple(
+            DocumentSummary(doc_id, title, url, published, paragraphs[i], sentences[i])
+            for i, (doc_id, title, url, published) in enumerate(described)
+        )
 
     @property
     def sentence_count(self) -> int:
@@ -71,10 +106,11 @@ class KnowledgeBase:
         return len(self.index.sentences)
 
 
-def _version(documents: Sequence[Document], intents: Sequence[tuple[Intent, str]]) -> str:
+def _version(hashes: Iterable[tuple[str, str]], intents: Sequence[tuple[Intent, str]]) -> str:
+    """The knowledge version of documents given as (id, content hash) and ``intents``."""
     digest = hashlib.sha256(f"engine {ENGINE_VERSION}\nmodel {model_digest()}\n".encode())
-    for document in sorted(documents, key=lambda d: d.id):
-        digest.update(f"doc {document.id} {document.content_hash}\n".encode())
+    for doc_id, content_hash in sorted(hashes):
+        digest.update(f"doc {doc_id} {content_hash}\n".encode())
     for intent, _ in sorted(intents, key=lambda pair: pair[0].id):
         digest.update(f"intent {json.dumps(intent.model_dump(), sort_keys=True)}\n".encode())
     return digest.hexdigest()[:16]
@@ -96,14 +132,27 @@ def build_knowledge(
         seen.setdefault(document.id, document.source)
     if problems:
         raise KnowledgeError(problems)
-    resolved = resolve_intents(intents, documents)
-    index = KnowledgeIndex(documents)
+    return knowledge_of(KnowledgeIndex(documents), intents)
+
+
+def knowledge_of(index: KnowledgeIndex, intents: Sequence[tuple[Intent, str]] = ()) -> KnowledgeBase:
+    """The knowledge served from ``index`` (built now, or opened from a snapshot) and ``intents``.
+
+    Raises :class:`KnowledgeError` when an intent quotes what the documents do not say.
+    """
+    documents = index.documents
+    resolved = resolve_intents(intents, documents) if intents else []
+    hashes = (
+        documents.content_hashes()
+        if isinstance(documents, DescribedDocuments)
+        else [(d.id, d.content_hash) for d in documents]
+    )
     return KnowledgeBase(
-        tuple(documents),
+        documents,
         tuple(resolved),
         index,
         IntentMatcher(resolved, index),
-        _version(documents, intents),
+        _version(hashes, intents),
     )
 
 

@@ -65,13 +65,42 @@ def mention_words(text: str) -> frozenset[str]:
     return frozenset(_WORD.findall(fold(text)))
 
 
+def _case_sensitive(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    return re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE)
+
+
+# The case-insensitive patterns, for text already in lower case: Python's ``re`` matches them two
+# to three times faster so, and every sentence of the knowledge goes through them.
+_LOWER_DATE = _case_sensitive(DATE_PATTERN)
+_LOWER_NUMBER = _case_sensitive(NUMBER_PATTERN)
+_LOWER_REASON = _case_sensitive(REASON_PATTERN)
+_LOWER_DAY_OF_MONTH = _case_sensitive(_DAY_OF_MONTH)
+
+
 def answer_mentions(sentence: str) -> tuple[Mention, ...]:
     """Every date, number, name, place, quoted term or cause in ``sentence``, with its tokens."""
     mentions: list[Mention] = []
-    for match in DATE_PATTERN.finditer(sentence):
+    lowered = sentence.lower()
+    if len(lowered) == len(sentence):  # the same offsets: the lower-case patterns can be used
+        date, number, reason, day_of_month, text = (
+            _LOWER_DATE,
+            _LOWER_NUMBER,
+            _LOWER_REASON,
+            _LOWER_DAY_OF_MONTH,
+            lowered,
+        )
+    else:
+        date, number, reason, day_of_month, text = (
+            DATE_PATTERN,
+            NUMBER_PATTERN,
+            REASON_PATTERN,
+            _DAY_OF_MONTH,
+            sentence,
+        )
+    for match in date.finditer(text):
         mentions.append((AnswerType.DATE, mention_words(match.group())))
-    for match in NUMBER_PATTERN.finditer(sentence):
-        if _DAY_OF_MONTH.search(sentence, 0, match.start()):
+    for match in number.finditer(text):
+        if day_of_month.search(text, 0, match.start()):
             continue  # "May 3": the 3 is part of a date
         mentions.append((AnswerType.NUMBER, mention_words(match.group())))
     for match in _CAPITALISED.finditer(sentence):
@@ -87,7 +116,7 @@ def answer_mentions(sentence: str) -> tuple[Mention, ...]:
     # A quoted term or a cause counts even when the question repeats its words: no tokens.
     if _QUOTED.search(sentence):
         mentions.append((AnswerType.NAME, frozenset()))
-    if REASON_PATTERN.search(sentence):
+    if reason.search(text):
         mentions.append((AnswerType.REASON, frozenset()))
     return tuple(mentions)
 

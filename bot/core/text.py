@@ -124,19 +124,30 @@ def _roman_to_digits(match: re.Match[str]) -> str:
     return f"{name} {total}"
 
 
+# What a Roman numeral after a name and a name with a number need: without them (most sentences),
+# the substitutions that look for them are skipped.
+_ROMAN_START = re.compile(r" [IVX]")
+_DIGIT = re.compile(r"\d")
+
+
 def tokenize(text: str) -> list[str]:
     """Folded surface tokens of ``text`` in order; apostrophes inside words dropped, possessives cut."""
-    folded = _join_name_numbers(fold(_ROMAN_AFTER_NAME.sub(_roman_to_digits, text)))
+    if _ROMAN_START.search(text):
+        text = _ROMAN_AFTER_NAME.sub(_roman_to_digits, text)
+    folded = fold(text)
+    if _DIGIT.search(folded):
+        folded = _join_name_numbers(folded)
     tokens: list[str] = []
-    for match in _TOKEN.finditer(folded):
-        token = match.group()
-        if token.endswith("'s"):
-            token = token[:-2]
-        token = token.replace("'", "")
+    for token in _TOKEN.findall(folded):
+        if "'" in token:
+            if token.endswith("'s"):
+                token = token[:-2]
+            token = token.replace("'", "")
+            if not token:
+                continue
         if token[0].isdigit():
             token = token.replace(",", "")
-        if token:
-            tokens.append(token)
+        tokens.append(token)
     return tokens
 
 

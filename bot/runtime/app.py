@@ -26,6 +26,7 @@ from bot.runtime.in_flight import InFlight
 from bot.runtime.knowledge_sync import DocumentInfo, KnowledgeSync, ReloadReport
 from bot.runtime.question_log import LogStatus, QuestionLog, UserRef
 from bot.storage import GuildSettings, LoggedQuestion, QuestionRecord, Stats, Store
+from bot.storage.snapshot import snapshot_folder
 
 __all__ = ["AskResult", "Citebot", "Health"]
 
@@ -109,8 +110,9 @@ class Citebot:
             )
         store = await Store.open(settings.database_path, timeout=settings.database_timeout_seconds)
         try:
+            snapshots = snapshot_folder(settings.database_path)
             knowledge, rows = await KnowledgeSync.load(
-                store, settings.knowledge_dir, settings.max_document_bytes
+                store, settings.knowledge_dir, settings.max_document_bytes, snapshots
             )
             service = QAService(
                 knowledge,
@@ -125,7 +127,9 @@ class Citebot:
         citebot = cls(
             settings,
             store,
-            KnowledgeSync(store, service, settings.knowledge_dir, rows, settings.max_document_bytes),
+            KnowledgeSync(
+                store, service, settings.knowledge_dir, rows, settings.max_document_bytes, snapshots
+            ),
             questions,
             GuildSettingsCache(store, settings.cooldown_seconds),
         )

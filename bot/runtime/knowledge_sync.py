@@ -25,11 +25,13 @@ from typing import Literal
 
 from bot.core.documents import Document, parse_document
 from bot.core.errors import CitebotError, KnowledgeError, KnowledgeProblem
+from bot.core.index import KnowledgeIndex
 from bot.core.intents import Intent, parse_intent_file, resolve_intents
-from bot.core.knowledge import KnowledgeBase, build_knowledge, read_knowledge_texts, too_large
+from bot.core.knowledge import KnowledgeBase, build_knowledge, knowledge_of, read_knowledge_texts, too_large
 from bot.core.service import QAService
 from bot.storage import Store, StoredDocument, StoredIntentFile, StoredKnowledge
 from bot.storage.layout import decode_layout, encode_layout
+from bot.storage.snapshot import open_snapshot, save_snapshot
 
 __all__ = [
     "DOCUMENT_SUFFIXES",
@@ -193,6 +195,14 @@ def _parse_rows(rows: Iterable[StoredDocument], served: KnowledgeBase | None) ->
     return documents
 
 
+def _save_snapshot(folder: Path, knowledge: KnowledgeBase) -> None:
+    """Save the index of ``knowledge`` for the next start; a failure only costs that start time."""
+    try:
+        save_snapshot(folder, knowledge.version, knowledge.index)
+    except OSError as exc:
+        log.warning("could not save the index snapshot in %s (%s); the next start indexes again", folder, exc)
+
+
 def _broken_intents(intents: Sequence[tuple[Intent, str]], documents: Sequence[Document]) -> tuple[str, ...]:
     broken: list[str] = []
     for intent, source in intents:
@@ -219,8 +229,10 @@ class KnowledgeSync:
         knowledge_dir: Path,
         rows: Sequence[StoredDocument],
         max_document_bytes: int,
+        snapshots: Path | None = None,
     ) -> None:
-        """Use :meth:`load`."""
+        """Use :meth:`load`; ``snapshots`` is where index snapshots are kept (None: nowhere)."""
+        self.snapshots = snapshots
         self.store = store
         self.service = service
         self.knowledge_dir = knowledge_dir
@@ -231,12 +243,47 @@ class KnowledgeSync:
 
     @staticmethod
     async def load(
-        store: Store, knowledge_dir: Path, max_document_bytes: int
+        store: Store, knowledge_dir: Path, max_document_bytes: int, snapshots: Path | None = None
     ) -> tuple[KnowledgeBase, tuple[StoredDocument, ...]]:
         """The knowledge to serve at start: imported from ``knowledge_dir`` the first time, else stored.
 
-        Raises :class:`KnowledgeError` when the knowledge is invalid.
+        With ``snapshots``, the stored version's index snapshot is opened instead of parsing and
+        indexing the documents, and a version without one gets one. Raises
+        :class:`KnowledgeError` when the knowledge is invalid.
         """
+        if snapshots is not None:
+            catalog = await store.knowledge_catalog()
+            opened = await asyncio.to_thread(KnowledgeSync._open_snapshot, snapshots, catalog)
+            if opened is not None:
+                return opened, catalog.documents
+        knowledge, rows = await KnowledgeSync._load(store, knowledge_dir, max_document_bytes)
+        if snapshots is not None:
+            await asyncio.to_thread(_save_snapshot, snapshots, knowledge)
+        return knowledge, rows
+
+    @staticmethod
+    def _open_snapshot(folder: Path, catalog: StoredKnowledge) -> KnowledgeBase | None:
+        if catalog.version is None:
+            return None
+        snapshot = open_snapshot(folder, catalog.version)
+        if snapshot is None:
+            return None
+        try:
+            knowledge = knowledge_of(
+                KnowledgeIndex(snapshot.documents, snapshot.arrays), _parse_intents(catalog.intent_files)
+            )
+        except KnowledgeError:
+            return None
+        # The version covers every document's hash and every intent: equal, it is what the store holds.
+        if knowledge.version != catalog.version:
+            log.info("index snapshot %s is of other knowledge; indexing again", catalog.version)
+            return None
+        return knowledge
+
+    @staticmethod
+    async def _load(
+        store: Store, knowledge_dir: Path, max_document_bytes: int
+    ) -> tuple[KnowledgeBase, tuple[StoredDocument, ...]]:
         stored = await store.load_knowledge()
         if stored.version is None:
             log.info("first start: importing the knowledge in %s", knowledge_dir)
@@ -333,6 +380,7 @@ class KnowledgeSync:
                     rows, candidate.intent_files, knowledge.version, expected_version=stored.version
                 )
                 self._swap(knowledge, rows)
+                await self._save_snapshot(knowledge)
             report = self._report(
                 served, knowledge.documents, (), applied=not dry_run, version=knowledge.version
             )
@@ -378,6 +426,10 @@ class KnowledgeSync:
         self.service.swap(knowledge)
         self._rows = {row.id: row for row in rows}
 
+    async def _save_snapshot(self, knowledge: KnowledgeBase) -> None:
+        if self.snapshots is not None:
+            await asyncio.to_thread(_save_snapshot, self.snapshots, knowledge)
+
     async def _apply(self, rows: Sequence[StoredDocument], stored: StoredKnowledge) -> KnowledgeBase:
         """Validate and index ``rows`` with the stored intents, save them, then serve them."""
         served = self.service.knowledge
@@ -388,6 +440,7 @@ class KnowledgeSync:
             rows, stored.intent_files, knowledge.version, expected_version=stored.version
         )
         self._swap(knowledge, rows)
+        await self._save_snapshot(knowledge)
         return knowledge
 
     async def add_document(
@@ -453,7 +506,7 @@ class KnowledgeSync:
     async def documents(self) -> list[DocumentInfo]:
         """Every document being served, in id order."""
         knowledge = self.service.knowledge
-        counts = {d.id: len(d.sentences) for d in knowledge.documents}
+        counts = {d.id: d.sentences for d in knowledge.summaries}
         return [
             DocumentInfo(
                 row.id, row.title, row.url, row.source_kind, row.source, row.added_by, row.added_at, counts[i]

@@ -441,6 +441,36 @@ class Store:
             str(versions[0][0]) if versions else None,
         )
 
+    async def knowledge_catalog(self) -> StoredKnowledge:
+        """:meth:`load_knowledge` without the documents' text and layouts, for a start from a snapshot.
+
+        Its documents have an empty ``text``: they describe what is stored and must never be
+        written back.
+        """
+        async with self._locked("reading the knowledge"):
+            await self._db.execute("BEGIN")
+            try:
+                docs = await self._db.execute_fetchall(
+                    "SELECT id, title, url, author, published, source_kind, source, added_by, added_at,"
+                    " content_hash FROM documents ORDER BY id"
+                )
+                intents = await self._db.execute_fetchall(
+                    "SELECT source, text FROM intent_files ORDER BY source"
+                )
+                version = await self._db.execute_fetchall(_GET_META, (_VERSION_KEY,))
+            finally:
+                await self._db.execute("COMMIT")
+        documents = tuple(
+            StoredDocument(r[0], r[1], r[2], r[3], r[4], "", r[5], r[6], r[7], _moment(r[8]), r[9])
+            for r in docs
+        )
+        versions = list(version)
+        return StoredKnowledge(
+            documents,
+            tuple(StoredIntentFile(r[0], r[1]) for r in intents),
+            str(versions[0][0]) if versions else None,
+        )
+
     async def replace_knowledge(
         self,
         documents: Sequence[StoredDocument],

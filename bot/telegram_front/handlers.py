@@ -264,7 +264,7 @@ class Handlers:
         message = update.effective_message
         if message is None or message.from_user is None:
             return
-        titles = ", ".join(d.title for d in self.app.service.knowledge.documents[:3])
+        titles = ", ".join(d.title for d in self.app.service.knowledge.summaries[:3])
         about = f" I know about: {titles}." if titles else ""
         greeting = HTML.text(f"Hi! I'm citebot.{about}\n\n")
         await self._reply(context, message, greeting + self._help_for(message.from_user.id))
@@ -284,7 +284,10 @@ class Handlers:
         if not documents:
             await self._say(context, message, "I have no sources yet.")
             return
-        lines = [HTML.bold(sources_heading(len(documents))), *sources_lines(sources_of(documents), HTML)]
+        lines = [
+            HTML.bold(sources_heading(len(documents))),
+            *sources_lines(sources_of(self.app.service.knowledge.summaries), HTML),
+        ]
         await self._reply(context, message, fit_lines(lines, MESSAGE_MAX, visible_len))
 
     # -- admin commands -----------------------------------------------------------------------------

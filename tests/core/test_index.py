@@ -169,6 +169,7 @@ def test_knows_a_word_or_its_relatives(index: KnowledgeIndex) -> None:
 
 def test_an_empty_knowledge_base_indexes_nothing() -> None:
     empty = KnowledgeIndex([])
-    assert empty.sentences == []
-    assert empty.lead_sentences == []
+    assert len(empty.sentences) == 0
+    assert list(empty.sentences) == []
+    assert len(empty.lead_sentences) == 0
     assert not empty.knows("esa")

@@ -204,7 +204,7 @@ class KnowledgeAdmin(commands.GroupCog, group_name="kb", group_description="Mana
         needle = current.lower()
         return [
             app_commands.Choice(name=truncate(f"{d.title} ({d.id})", 100), value=d.id[:100])
-            for d in self.bot.app.service.knowledge.documents
+            for d in self.bot.app.service.knowledge.summaries
             if needle in d.id.lower() or needle in d.title.lower()
         ][:25]
 

@@ -63,7 +63,7 @@ class AskCog(commands.Cog):
     def _suggestions(self) -> list[str]:
         knowledge = self.bot.app.service.knowledge
         examples = [e for intent in knowledge.intents if not intent.is_chitchat for e in intent.examples]
-        return examples + [d.title for d in knowledge.documents]
+        return examples + [d.title for d in knowledge.summaries]
 
     @app_commands.command(name="ask")
     @app_commands.describe(question="Your question, in your own words")
@@ -99,7 +99,7 @@ class AskCog(commands.Cog):
         if not documents:
             await interaction.response.send_message(NO_SOURCES_TEXT, ephemeral=True)
             return
-        lines = sources_lines(sources_of(documents), MARKDOWN)
+        lines = sources_lines(sources_of(self.bot.app.service.knowledge.summaries), MARKDOWN)
         embed = discord.Embed(
             title=sources_heading(len(documents)), description=fit_lines(lines, EMBED_DESCRIPTION_MAX)
         )

@@ -1,0 +1,192 @@
+"""Index snapshots: the built index of one knowledge version, saved as files and memory-mapped.
+
+A knowledge base of a million sentences takes a minute to analyse and index, but only as long as
+it takes to map a few files to serve again. So every knowledge version the runtime builds is
+saved beside the database, in ``<database>.index/<version>/``: one ``.npy`` file per array of
+:class:`~bot.core.index.IndexArrays`, the interned words, and what describes the documents. A
+process starting on a stored version opens that folder instead of parsing and indexing: numpy maps
+the arrays read-only, so nothing is copied or re-computed, the operating system pages in only
+what questions touch, and processes serving the same version share those pages.
+
+A snapshot is a cache. One that is missing, from another format, or unreadable is ignored (the
+knowledge is rebuilt from the store, and saved again); it is written to a temporary folder and
+renamed into place, so a reader never sees half of one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.core.documents import Document, DocumentMeta, Paragraph, Sentence
+from bot.core.index import IndexArrays, KnowledgeIndex
+
+__all__ = [
+    "SNAPSHOT_FORMAT",
+    "Snapshot",
+    "SnapshotDocuments",
+    "open_snapshot",
+    "save_snapshot",
+    "snapshot_folder",
+]
+
+log = logging.getLogger(__name__)
+
+# Bump when the files or IndexArrays change shape: older snapshots are then rebuilt, not misread.
+SNAPSHOT_FORMAT = 1
+_META = "meta.json"
+_STRINGS = "strings.bin"
+# Documents kept materialised: citations come from a few documents at a time.
+DOCUMENT_CACHE = 16
+
+
+def snapshot_folder(database: Path) -> Path:
+    """Where the snapshots of the store at ``database`` live."""
+    return database.with_name(database.name + ".index")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An opened snapshot: the index arrays, and the documents described without their text parsed."""
+
+    version: str
+    arrays: IndexArrays
+    documents: SnapshotDocuments
+
+
+def _meta_of(document: Document) -> list[Any]:
+    meta = document.meta
+    published = meta.published.isoformat() if meta.published else None
+    return [document.id, meta.title, meta.url, meta.author, published, document.source, document.content_hash]
+
+
+def save_snapshot(folder: Path, version: str, index: KnowledgeIndex) -> Path:
+    """Save ``index`` (of knowledge ``version``) under ``folder`` and remove older snapshots there."""
+    target = folder / version
+    if (target / _META).exists():
+        return target
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = folder / f".{version}.{os.getpid()}.tmp"
+    shutil.rmtree(temporary, ignore_errors=True)
+    temporary.mkdir()
+    try:
+        arrays = index.arrays
+        for name, array in arrays.arrays.items():
+            np.save(temporary / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
+        (temporary / _STRINGS).write_bytes("\0".join(arrays.strings).encode())
+        documents = index.documents
+        described = (
+            documents.described
+            if isinstance(documents, SnapshotDocuments)
+            else [_meta_of(d) for d in documents]
+        )
+        meta = {
+            "format": SNAPSHOT_FORMAT,
+            "version": version,
+            "documents": described,
+            "sections": arrays.sections,
+            "aliases": [[list(spelled), short] for spelled, short in arrays.aliases.items()],
+            # Written last-but-one, checked on open: a snapshot with a missing array is not used.
+            "arrays": sorted(arrays.arrays),
+        }
+        (temporary / _META).write_text(json.dumps(meta, ensure_ascii=False))
+        os.replace(temporary, target)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    for other in folder.iterdir():
+        # Processes still serving an older version keep their mapped files: unlinking them on
+        # POSIX leaves open mappings intact.
+        if other.name != version and not other.name.startswith("."):
+            shutil.rmtree(other, ignore_errors=True)
+    return target
+
+
+def open_snapshot(folder: Path, version: str) -> Snapshot | None:
+    """The snapshot of knowledge ``version`` under ``folder``, memory-mapped; None if none is usable."""
+    where = folder / version
+    try:
+        meta = json.loads((where / _META).read_text())
+        if meta.get("format") != SNAPSHOT_FORMAT or meta.get("version") != version:
+            return None
+        arrays = {
+            name: np.load(where / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in meta["arrays"]
+        }
+        strings = (where / _STRINGS).read_bytes().decode().split("\0")
+        aliases = {tuple(spelled): short for spelled, short in meta["aliases"]}
+        index_arrays = IndexArrays(arrays, strings, list(meta["sections"]), aliases)
+        documents = SnapshotDocuments(meta["documents"], index_arrays)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("index snapshot %s is unreadable (%s); the knowledge will be indexed again", where, exc)
+        # Written whole or not at all (renamed into place), so it was damaged later: make way for a new one.
+        shutil.rmtree(where, ignore_errors=True)
+        return None
+    return Snapshot(version, index_arrays, documents)
+
+
+class SnapshotDocuments(Sequence[Document]):
+    """The documents of a snapshot, each rebuilt from the saved text and offsets when first used."""
+
+    def __init__(self, described: list[list[Any]], arrays: IndexArrays) -> None:
+        self.described = described
+        self.ids = [row[0] for row in described]
+        self._arrays = arrays
+        self._cache: dict[int, Document] = {}
+
+    def __len__(self) -> int:
+        return len(self.described)
+
+    def __getitem__(self, i: int) -> Document:  # type: ignore[override]
+        if i < 0:
+            i += len(self.described)
+        document = self._cache.get(i)
+        if document is None:
+            document = self._document(i)
+            if len(self._cache) >= DOCUMENT_CACHE:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[i] = document
+        return document
+
+    def _document(self, i: int) -> Document:
+        doc_id, title, url, author, published, source, _ = self.described[i]
+        a = self._arrays.arrays
+        low, high = a["doc_bytes"][i].tolist()
+        body = a["text"][low:high].tobytes().decode()
+        sections = self._arrays.sections
+        paragraphs: list[Paragraph] = []
+        first, last = int(a["doc_first_paragraph"][i]), int(a["doc_first_paragraph"][i + 1])
+        spans, starts = a["sentence_span"], a["paragraph_first_sentence"]
+        for p in range(first, last):
+            number = int(a["paragraph_number"][p])
+            start, end = a["paragraph_span"][p].tolist()
+            section = int(a["paragraph_section"][p])
+            sentences = tuple(
+                Sentence(body[s:e], number, s, e) for s, e in spans[starts[p] : starts[p + 1]].tolist()
+            )
+            heading = None if section < 0 else sections[section]
+            paragraphs.append(Paragraph(number, body[start:end], start, end, heading, sentences))
+        date = dt.date.fromisoformat(published) if published else None
+        meta = DocumentMeta(title=title, url=url, author=author, published=date)
+        return Document(doc_id, meta, body, tuple(paragraphs), source)
+
+    def content_hashes(self) -> list[tuple[str, str]]:
+        """(id, content hash) of every document, without rebuilding any."""
+        return [(row[0], row[6]) for row in self.described]
+
+    def described_meta(self) -> list[tuple[str, str, str | None, dt.date | None]]:
+        """(id, title, link, publication date) of every document, without rebuilding any."""
+        return [
+            (row[0], row[1], row[2], dt.date.fromisoformat(row[4]) if row[4] else None)
+            for row in self.described
+        ]

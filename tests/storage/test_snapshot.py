@@ -1,0 +1,111 @@
+"""Index snapshots on real files: a start serves the saved index, and a bad one is never trusted."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from bot.core.knowledge import load_knowledge_dir
+from bot.runtime import Citebot
+from bot.storage.snapshot import open_snapshot, snapshot_folder
+from tests.storage.knowledge_fixtures import COFFEE, settings_for, write_knowledge
+
+QUESTION = "Where does green tea come from?"
+GREEN_TEA = "Green tea comes from the leaves of Camellia sinensis."
+NOTE = "Oolong tea is partly oxidised. It sits between green and black tea in flavour."
+
+
+def _versions(database: Path) -> list[str]:
+    return sorted(p.name for p in snapshot_folder(database).iterdir())
+
+
+async def test_a_start_serves_the_saved_index_without_reading_the_documents(tmp_path: Path) -> None:
+    knowledge = write_knowledge(tmp_path / "knowledge", coffee=COFFEE)
+    parsed = {d.id: d for d in load_knowledge_dir(knowledge).documents}
+    settings = settings_for(tmp_path)
+    first = await Citebot.open(settings)
+    version = first.knowledge_version
+    expected = (await first.ask("What are coffee beans?", log=False)).answer
+    await first.close()
+    assert _versions(settings.database_path) == [version]
+    # Were the start to parse or index the stored text, it would quote this instead.
+    raw = sqlite3.connect(settings.database_path)
+    raw.execute("UPDATE documents SET text = replace(text, 'roasted', 'boiled'), structure = NULL")
+    raw.commit()
+    raw.close()
+    app = await Citebot.open(settings)
+    try:
+        assert app.knowledge_version == version
+        answer = (await app.ask("What are coffee beans?", log=False)).answer
+        assert answer.citations == expected.citations
+        assert "roasted seeds" in answer.citations[0].text
+        assert (await app.ask(QUESTION, log=False)).answer.citations[0].text == GREEN_TEA
+        for document in app.service.knowledge.documents:  # rebuilt from the snapshot, as parsed
+            assert document == parsed[document.id]
+        assert [d.id for d in await app.documents()] == ["coffee", "tea"]
+        assert [(s.id, s.paragraphs, s.sentences) for s in app.service.knowledge.summaries] == [
+            (d.id, len(d.paragraphs), len(d.sentences)) for d in parsed.values()
+        ]
+    finally:
+        await app.close()
+    raw = sqlite3.connect(settings.database_path)
+    assert raw.execute("SELECT count(*) FROM documents WHERE structure IS NULL").fetchone() == (2,)
+    raw.close()
+
+
+async def test_a_damaged_snapshot_is_rebuilt_and_the_answers_stay_right(tmp_path: Path) -> None:
+    write_knowledge(tmp_path / "knowledge")
+    settings = settings_for(tmp_path)
+    await (await Citebot.open(settings)).close()
+    (version,) = _versions(settings.database_path)
+    folder = snapshot_folder(settings.database_path) / version
+    postings = folder / "sentence_bm25_weights.npy"
+    postings.write_bytes(postings.read_bytes()[:20])  # cut short, as by a full disk
+    assert open_snapshot(snapshot_folder(settings.database_path), version) is None
+    app = await Citebot.open(settings)
+    try:
+        assert (await app.ask(QUESTION, log=False)).answer.citations[0].text == GREEN_TEA
+    finally:
+        await app.close()
+    assert open_snapshot(snapshot_folder(settings.database_path), version) is not None
+
+
+async def test_a_snapshot_of_other_knowledge_is_not_served(tmp_path: Path) -> None:
+    write_knowledge(tmp_path / "knowledge")
+    settings = settings_for(tmp_path)
+    await (await Citebot.open(settings)).close()
+    (version,) = _versions(settings.database_path)
+    # Another process changed the stored intents: the version no longer describes the snapshot.
+    raw = sqlite3.connect(settings.database_path)
+    raw.execute("UPDATE intent_files SET text = replace(text, 'Hello! Ask me about tea.', 'Hi, tea here.')")
+    raw.commit()
+    raw.close()
+    app = await Citebot.open(settings)
+    try:
+        reply = (await app.ask("hello", log=False)).answer
+        assert reply.reply == "Hi, tea here."
+        assert app.knowledge_version != version
+    finally:
+        await app.close()
+
+
+async def test_every_change_saves_the_new_version_and_a_new_process_serves_it(tmp_path: Path) -> None:
+    write_knowledge(tmp_path / "knowledge")
+    settings = settings_for(tmp_path)
+    app = await Citebot.open(settings)
+    try:
+        await app.add_document(NOTE, title="Oolong", added_by="admin")
+        added = app.knowledge_version
+        assert _versions(settings.database_path) == [added]
+    finally:
+        await app.close()
+    again = await Citebot.open(settings)
+    try:
+        assert again.knowledge_version == added
+        answer = (await again.ask("What sits between green and black tea?", log=False)).answer
+        assert answer.citations[0].text == "It sits between green and black tea in flavour."
+        assert answer.citations[0].title == "Oolong"
+        await again.remove_document("oolong")
+        assert _versions(settings.database_path) == [again.knowledge_version]
+    finally:
+        await again.close()
