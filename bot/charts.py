@@ -146,7 +146,10 @@ def _stairs(
     # ten years half a minute, and the bars would be thinner than a pixel anyway.
     edges = [*(day - 0.5 for day in days), days[-1] + 0.5]
     tops = [bottom + height for bottom, height in zip(bottoms, heights, strict=True)]
-    axes.stairs(tops, edges, baseline=bottoms, fill=True, color=color, label=label)
+    # fill_between rather than stairs: its limits are computed from points, not path by path (10x).
+    axes.fill_between(
+        edges, [*bottoms, bottoms[-1]], [*tops, tops[-1]], step="post", color=color, label=label, linewidth=0
+    )
 
 
 def _shares(activity: Sequence[DayActivity], window: int) -> list[float]:
