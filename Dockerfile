@@ -9,9 +9,10 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 ENV PATH="/opt/venv/bin:$PATH"
 WORKDIR /src
-# Dependencies first, from pyproject.toml alone, so this layer is cached until they change.
+# Dependencies first, from pyproject.toml alone, so this layer is cached until they change: the
+# required ones and the `plot` extra (matplotlib), which draws the chart of /kb stats.
 COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; print('\n'.join(p['dependencies'] + p['optional-dependencies']['plot']))" \
         > requirements.txt \
     && pip install -r requirements.txt
 # Then the package itself, without resolving dependencies again.
@@ -26,12 +27,15 @@ ENV PYTHONUNBUFFERED=1 \
     PATH="/opt/venv/bin:$PATH" \
     KNOWLEDGE_DIR=/app/knowledge \
     DATABASE_PATH=/data/citebot.sqlite3 \
-    HEALTH_FILE=/tmp/citebot.health
+    HEALTH_FILE=/tmp/citebot.health \
+    MPLCONFIGDIR=/opt/matplotlib
 RUN groupadd --gid 10001 citebot \
     && useradd --create-home --uid 10001 --gid 10001 citebot \
-    && mkdir /data \
-    && chown citebot:citebot /data
+    && mkdir /data /opt/matplotlib \
+    && chown citebot:citebot /data /opt/matplotlib
 COPY --from=builder /opt/venv /opt/venv
+# matplotlib's font cache, built once here: otherwise the first /kb stats chart builds it (seconds).
+RUN python -c "import matplotlib.font_manager" && chown -R citebot:citebot /opt/matplotlib
 WORKDIR /app
 # The knowledge is imported into the database on the first start; /kb reload reads it again.
 COPY --chown=10001:10001 knowledge ./knowledge

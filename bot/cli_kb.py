@@ -22,7 +22,7 @@ from bot.core.documents import fallback_title
 from bot.core.knowledge import KnowledgeBase, too_large
 
 if TYPE_CHECKING:
-    from bot.runtime import Citebot, Front, ReloadReport
+    from bot.runtime import Citebot, DayActivity, Front, ReloadReport
 
 __all__ = ["Asker", "logging_asker", "register", "run_logged"]
 
@@ -219,9 +219,34 @@ def _cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
             print("top questions:")
             for question, count in stats.top_questions:
                 print(f"  {count:5d}  {question}")
+        if args.plot is not None:
+            return _plot_stats(await citebot.daily_activity(days=args.days), args.plot, args.days)
         return EXIT_OK
 
     return _run(settings, action)
+
+
+def _png_path(text: str) -> Path:
+    if not text.lower().endswith(".png"):
+        raise argparse.ArgumentTypeError(f"{text!r} does not end in .png; the chart is a PNG image")
+    return Path(text)
+
+
+def _plot_stats(activity: Sequence[DayActivity], path: Path, days: int) -> int:
+    """Draw ``kb stats --plot``'s chart into ``path``; a missing matplotlib propagates to the CLI."""
+    from bot.charts import activity_chart
+
+    png = activity_chart(activity, title=f"Questions per day, last {days} days (UTC)", purpose="--plot")
+    if png is None:
+        print(f"no questions in the last {days} days, so no chart; {path} was not written", file=sys.stderr)
+        return EXIT_OK
+    try:
+        path.write_bytes(png)
+    except OSError as exc:
+        print(f"citebot: cannot write the chart to {path}: {exc.strerror} (nothing written)", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"wrote {path}", file=sys.stderr)
+    return EXIT_OK
 
 
 def _cmd_forget_user(args: argparse.Namespace, settings: Settings) -> int:
@@ -275,6 +300,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     stats = sub.add_parser("stats", help="questions per day, share answered, top questions, feedback")
     stats.add_argument(
         "--days", type=_whole_number(MAX_DAYS), default=30, metavar="N", help=f"1 to {MAX_DAYS} (default 30)"
+    )
+    stats.add_argument(
+        "--plot",
+        type=_png_path,
+        metavar="FILE.png",
+        help="also draw questions per day, share answered and votes per day into a PNG (matplotlib)",
     )
     stats.set_defaults(handler=_cmd_stats)
 

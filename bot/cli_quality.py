@@ -13,8 +13,9 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from bot.charts import new_figure
 from bot.config import Settings
-from bot.core.errors import CitebotError, KnowledgeError
+from bot.core.errors import KnowledgeError
 from bot.core.evaluation import EvalReport, EvalSet, evaluate, find_eval_sets, merge, report_json
 from bot.core.knowledge import load_knowledge_dir
 from bot.core.service import QAService
@@ -59,16 +60,8 @@ def print_report(name: str, report: EvalReport, out: TextIO, *, verbose: bool = 
 
 def plot_report(reports: dict[str, EvalReport], path: Path) -> None:
     """The precision-coverage curve and the reliability diagram of each report, in one PNG."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise CitebotError(
-            "--plot needs matplotlib: pip install 'citebot[plot]' (or pip install matplotlib)"
-        ) from exc
-    figure, (curve, reliability) = plt.subplots(1, 2, figsize=(11, 4.5))
+    figure = new_figure("--plot", figsize=(11, 4.5))
+    curve, reliability = figure.subplots(1, 2)
     for name, report in reports.items():
         points = report.curve([i / 100 for i in range(100)])
         curve.plot([100 * c for _, _, c, _ in points], [100 * p for _, p, _, _ in points], label=name)
@@ -89,7 +82,6 @@ def plot_report(reports: dict[str, EvalReport], path: Path) -> None:
         axes.legend(fontsize="small")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
-    plt.close(figure)
 
 
 def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:

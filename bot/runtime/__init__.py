@@ -21,13 +21,14 @@ from bot.runtime.knowledge_sync import (
 )
 from bot.runtime.question_log import Front, LogStatus, UserRef
 from bot.runtime.reply_order import ReplyOrder, Turn
-from bot.storage import GuildSettings, LoggedQuestion, Stats, StorageError, UnknownAnswerError
+from bot.storage import DayActivity, GuildSettings, LoggedQuestion, Stats, StorageError, UnknownAnswerError
 
 __all__ = [
     "DOCUMENT_SUFFIXES",
     "DRAIN_SECONDS",
     "AskResult",
     "Citebot",
+    "DayActivity",
     "DocumentChange",
     "DocumentInfo",
     "FileDocumentError",

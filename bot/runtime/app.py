@@ -25,7 +25,7 @@ from bot.runtime.guild_settings import GuildSettingsCache
 from bot.runtime.in_flight import InFlight
 from bot.runtime.knowledge_sync import DocumentInfo, KnowledgeSync, ReloadReport
 from bot.runtime.question_log import LogStatus, QuestionLog, UserRef
-from bot.storage import GuildSettings, LoggedQuestion, QuestionRecord, Stats, Store
+from bot.storage import DayActivity, GuildSettings, LoggedQuestion, QuestionRecord, Stats, Store
 from bot.storage.snapshot import snapshot_folder
 
 __all__ = ["AskResult", "Citebot", "Health"]
@@ -262,6 +262,10 @@ class Citebot:
     async def stats(self, *, days: int = 30, guild_id: int | None = None) -> Stats:
         """Questions per day, share answered, top questions and votes over the last ``days`` days."""
         return await self.questions.stats(days=days, guild_id=guild_id)
+
+    async def daily_activity(self, *, days: int = 30, guild_id: int | None = None) -> tuple[DayActivity, ...]:
+        """Each day of the last ``days`` days, zeros included: asked, answered and the votes (for charts)."""
+        return await self.questions.daily_activity(days=days, guild_id=guild_id)
 
     async def forget_user(self, user: UserRef) -> int:
         """Delete everything logged about a user (questions and votes); how many rows went."""

@@ -28,6 +28,7 @@ from typing import Literal
 
 from bot.storage import (
     DatabaseUnavailableError,
+    DayActivity,
     LoggedQuestion,
     QuestionRecord,
     Stats,
@@ -256,6 +257,14 @@ class QuestionLog:
         await self._catch_up()
         since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
         return await self._store.stats(since=since, days=days, guild_id=guild_id)
+
+    async def daily_activity(self, *, days: int = 30, guild_id: int | None = None) -> tuple[DayActivity, ...]:
+        """Each day of the period :meth:`stats` covers: asked, answered, helpful and not helpful votes."""
+        await self._catch_up()
+        now = dt.datetime.now(dt.UTC)
+        return await self._store.daily_activity(
+            since=now - dt.timedelta(days=days), until=now, guild_id=guild_id
+        )
 
     async def forget_user(self, user: UserRef) -> int:
         """Delete everything logged about a user (questions and votes); how many rows went."""

@@ -2,6 +2,7 @@
 
 from bot.storage.errors import DatabaseUnavailableError, SchemaTooNewError, StorageError, UnknownAnswerError
 from bot.storage.store import (
+    DayActivity,
     DayCount,
     GuildSettings,
     LoggedQuestion,
@@ -15,6 +16,7 @@ from bot.storage.store import (
 
 __all__ = [
     "DatabaseUnavailableError",
+    "DayActivity",
     "DayCount",
     "GuildSettings",
     "LoggedQuestion",

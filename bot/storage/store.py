@@ -32,6 +32,7 @@ from bot.storage.errors import (
 from bot.storage.migrations import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = [
+    "DayActivity",
     "DayCount",
     "GuildSettings",
     "LoggedQuestion",
@@ -140,6 +141,22 @@ class DayCount:
     day: dt.date
     questions: int
     answered: int
+
+
+@dataclass(frozen=True, slots=True)
+class DayActivity:
+    """One day (UTC) of the question log: questions asked and answered, and the votes on them."""
+
+    day: dt.date
+    asked: int
+    answered: int
+    helpful: int
+    not_helpful: int
+
+    @property
+    def answered_share(self) -> float | None:
+        """The share of the day's questions answered, 0-1; None on a day without questions."""
+        return self.answered / self.asked if self.asked else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -602,6 +619,35 @@ class Store:
             int(votes[0][0]),
             int(votes[0][1]),
         )
+
+    async def daily_activity(
+        self, *, since: dt.datetime, until: dt.datetime, guild_id: int | None = None
+    ) -> tuple[DayActivity, ...]:
+        """Every day from ``since`` to ``until`` (UTC), days without questions included as zeros.
+
+        Votes count on the day of the question they rate, as :meth:`stats` counts them: the days'
+        votes add up to its totals, and a day's votes say how that day's answers were received.
+        """
+        where, params = self._guild_filter("asked_at >= ?", guild_id)
+        params = (_timestamp(since), *params)
+        with self._errors("reading the question log"):
+            asked = await self._db.execute_fetchall(
+                f"SELECT substr(asked_at, 1, 10), count(*), sum(answered) FROM questions WHERE {where}"
+                " GROUP BY 1",
+                params,
+            )
+            votes = await self._db.execute_fetchall(
+                "SELECT substr(asked_at, 1, 10), sum(f.helpful), sum(1 - f.helpful) FROM feedback f"
+                f" JOIN questions ON questions.id = f.question_id WHERE {where} GROUP BY 1",
+                params,
+            )
+        counts = {dt.date.fromisoformat(r[0]): (int(r[1]), int(r[2])) for r in asked}
+        voted = {dt.date.fromisoformat(r[0]): (int(r[1]), int(r[2])) for r in votes}
+        first = since.astimezone(dt.UTC).date()
+        # A question stamped after ``until`` (another process's clock) still gets its day.
+        last = max([until.astimezone(dt.UTC).date(), *counts])
+        days = (first + dt.timedelta(days=n) for n in range((last - first).days + 1))
+        return tuple(DayActivity(day, *counts.get(day, (0, 0)), *voted.get(day, (0, 0))) for day in days)
 
     async def record_feedback(self, question_id: int, user_hash: str, helpful: bool) -> None:
         """Record a vote on a logged answer; a second vote by the same user replaces the first."""

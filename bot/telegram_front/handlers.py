@@ -18,9 +18,11 @@ from typing import Any
 
 from telegram import (
     InlineQueryResultArticle,
+    InputFile,
     InputTextMessageContent,
     Message,
     MessageEntity,
+    ReplyParameters,
     Update,
 )
 from telegram.constants import ChatType, ParseMode
@@ -34,6 +36,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.charts import CHART_FILENAME, admin_chart
 from bot.config import Settings
 from bot.core.errors import KnowledgeError, QuestionError
 from bot.presentation import (
@@ -373,8 +376,17 @@ class Handlers:
                 HTML.text(f"Usage: /stats, or /stats 7 for the last 7 days (1 to {MAX_STATS_DAYS})."),
             )
             return
-        stats = await self.app.stats(days=int(args[0]) if args else 30)
+        days = int(args[0]) if args else 30
+        stats = await self.app.stats(days=days)
         await self._reply(context, message, fit_lines(stats_lines(stats, HTML), MESSAGE_MAX, visible_len))
+        # A photo of its own after the text: a caption holds only 1024 characters.
+        chart = await admin_chart(self.app, days=days)
+        if chart is not None:
+            await context.bot.send_photo(
+                message.chat.id,
+                InputFile(chart, filename=CHART_FILENAME),
+                reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True),
+            )
 
     # -- buttons ------------------------------------------------------------------------------------
     async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

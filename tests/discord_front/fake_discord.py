@@ -93,6 +93,15 @@ BOT_USER = user(BOT_USER_ID, "citebot", bot=True)
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file the bot attached to a request (a multipart part with a file name)."""
+
+    field: str  # "files[0]", ...
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Recorded:
     """One HTTP request the bot made."""
 
@@ -103,6 +112,7 @@ class Recorded:
     body: Any  # parsed JSON, the JSON part of a multipart body, or None
     at: float = field(default_factory=time.monotonic)  # when it arrived (monotonic clock)
     status: int = 0  # the HTTP status the fake answered; 0 for a request built outside the fake
+    files: tuple[Upload, ...] = ()  # the attachments of a multipart request
 
 
 @dataclass(frozen=True)
@@ -613,23 +623,28 @@ class FakeDiscord:
             return web.Response(status=404)
         return web.Response(body=data, headers={"Content-Type": "application/octet-stream"})
 
-    async def _body(self, request: web.Request) -> Any:
+    async def _body(self, request: web.Request) -> tuple[Any, tuple[Upload, ...]]:
         if not request.can_read_body:
-            return None
+            return None, ()
         if request.content_type == "multipart/form-data":
+            body, files = None, []
             reader = await request.multipart()
             async for part in reader:
-                if getattr(part, "name", None) == "payload_json":
-                    return json.loads(await part.text())  # type: ignore[union-attr]
-            return None
+                name = getattr(part, "name", None)
+                if name == "payload_json":
+                    body = json.loads(await part.text())  # type: ignore[union-attr]
+                elif name is not None and getattr(part, "filename", None):
+                    data = bytes(await part.read())  # type: ignore[union-attr]
+                    files.append(Upload(name, part.filename or "", data))  # type: ignore[union-attr]
+            return body, tuple(files)
         raw = await request.read()
-        return json.loads(raw) if raw else None
+        return (json.loads(raw) if raw else None), ()
 
     async def _rest(self, request: web.Request) -> web.Response:
         arrived = time.monotonic()
         path = "/" + request.match_info["path"]
         method = request.method
-        body = await self._body(request)
+        body, files = await self._body(request)
         parts = path.strip("/").split("/")
         interaction: _Interaction | None = None
         is_callback = parts[0] == "interactions" and parts[-1] == "callback" and len(parts) == 4
@@ -656,7 +671,14 @@ class FakeDiscord:
                 response = self._route(method, path, parts, body)
         self._record(
             Recorded(
-                method, path, dict(request.query), dict(request.headers), body, arrived, response.status
+                method,
+                path,
+                dict(request.query),
+                dict(request.headers),
+                body,
+                arrived,
+                response.status,
+                files,
             ),
             interaction,
             callback=is_callback,

@@ -28,6 +28,7 @@ from tests.discord_front.harness import (
     response_message,
     run_command,
 )
+from tests.png import png_size
 
 MEMBER = user(730000000000000001, "member")
 ADMIN = user(730000000000000002, "admin")
@@ -259,6 +260,46 @@ def test_kb_unanswered_lists_declined_questions_newest_first(fake: FakeDiscord, 
 def test_kb_stats_counts_questions(fake: FakeDiscord, bot: BotProcess) -> None:
     shown = kb(fake, subcommand("stats"), ADMIN, ADMIN_PERMISSIONS)
     assert "questions" in shown["content"] and "answered" in shown["content"]
+
+
+def test_kb_stats_attaches_a_chart_for_an_admin_and_refuses_a_member(
+    fake: FakeDiscord, bot: BotProcess
+) -> None:
+    from tests.discord_front.fake_discord import MEMBER_PERMISSIONS
+
+    ask(fake, QUESTION)
+    payload, mark = run_command(
+        fake, "kb", [subcommand("stats")], invoker=ADMIN, permissions=ADMIN_PERMISSIONS
+    )
+    deferred = callback_of(fake, payload, mark)
+    assert deferred["type"] == 5 and deferred["data"]["flags"] & EPHEMERAL
+    # The first matplotlib import in the bot can take seconds: the followup may come late.
+    shown = fake.wait_for(
+        lambda r: (
+            r.method in ("POST", "PATCH")
+            and r.path.startswith(f"/webhooks/{APPLICATION_ID}/{payload['token']}")
+        ),
+        since=mark,
+        timeout=60,
+    )
+    assert shown.body["content"].startswith("Last 30 days:") and "answered" in shown.body["content"]
+    [chart] = shown.files
+    assert chart.filename == "citebot-stats.png"
+    assert png_size(chart.data) == (900, 600)
+    assert [a["filename"] for a in shown.body["attachments"]] == ["citebot-stats.png"]
+    assert_no_pings(shown.body)
+
+    refused, mark = run_command(
+        fake, "kb", [subcommand("stats")], invoker=MEMBER, permissions=MEMBER_PERMISSIONS
+    )
+    answer = callback_of(fake, refused, mark)
+    assert answer["type"] == 4 and answer["data"]["flags"] & EPHEMERAL
+    assert answer["data"]["content"].startswith("Sorry, only members with the Manage Server permission")
+    assert "refused admin command command=kb stats" in bot.output()
+    ask(fake, QUESTION)  # a round trip after the refusal: anything it sent has arrived by now
+    assert not [
+        r for r in fake.requests[mark:] if r.files or (refused["token"] in r.path and "webhooks" in r.path)
+    ]
 
 
 def test_answer_channels_and_the_admin_role(fake: FakeDiscord, bot: BotProcess) -> None:

@@ -27,10 +27,14 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.png import png_size
+
 BOT_ID = 7000000001
 BOT_USERNAME = "citebot_test_bot"
 TOKEN = f"{BOT_ID}:AAFakeTokenForLoopbackTests_0123456789"
 MAX_MESSAGE_LENGTH = 4096  # UTF-16 code units of the parsed text
+MAX_CAPTION_LENGTH = 1024  # of a photo's caption, likewise
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_CALLBACK_DATA = 64  # bytes
 MAX_INLINE_RESULTS = 50
 CALLBACK_QUERY_LIFETIME = 15.0  # seconds after which Telegram refuses to answer a callback query
@@ -999,18 +1003,65 @@ class FakeTelegram:
         }
         if isinstance(params.get("reply_markup"), dict) and "inline_keyboard" in params["reply_markup"]:
             message["reply_markup"] = params["reply_markup"]
+        return self._keep(message, params)
+
+    def _keep(self, message: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        """Attach the message replied to (reply parameters as Telegram reads them), and store it."""
+        chat_id = message["chat"]["id"]
         reply = params.get("reply_parameters") or {}
         reply_id = reply.get("message_id", params.get("reply_to_message_id"))
         if reply_id is not None:
             with self._cond:
-                replied = self.messages.get((chat["id"], int(reply_id)))
+                replied = self.messages.get((chat_id, int(reply_id)))
             if replied is None and not reply.get("allow_sending_without_reply"):
                 raise _bad_request("message to be replied not found")
             if replied is not None:
                 message["reply_to_message"] = replied
         with self._cond:
-            self.messages[(chat["id"], message_id)] = message
+            self.messages[(chat_id, message["message_id"])] = message
         return message
+
+    async def _send_photo(self, params: dict[str, Any]) -> Any:
+        # Only uploads: the bot sends pictures it drew, never file ids or URLs.
+        chat = self._chat(params)
+        photo = params.get("photo")
+        if not isinstance(photo, dict):
+            raise _bad_request("there is no photo in the request")
+        with self._cond:
+            data = self.uploads.get("photo", b"")
+        if photo["size"] > MAX_PHOTO_BYTES:
+            raise _Refused(413, "Request Entity Too Large")
+        size = png_size(data)
+        if size is None:
+            raise _bad_request("IMAGE_PROCESS_FAILED")
+        caption = str(params.get("caption") or "")
+        if caption and str(params.get("parse_mode", "")).lower() == "html":
+            try:
+                caption = parse_html(caption)
+            except HtmlError as error:
+                raise _bad_request(f"can't parse entities: {error}") from error
+        if utf16_len(caption) > MAX_CAPTION_LENGTH:
+            raise _bad_request("message caption is too long")
+        with self._cond:
+            message_id = next(self._message_ids)
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "from": BOT_USER,
+            "chat": chat,
+            "date": int(time.time()),
+            "photo": [
+                {
+                    "file_id": f"photo-{message_id}",
+                    "file_unique_id": f"photo-{message_id}",
+                    "width": size[0],
+                    "height": size[1],
+                    "file_size": len(data),
+                }
+            ],
+        }
+        if caption:
+            message["caption"] = caption
+        return self._keep(message, params)
 
     async def _edit_message_text(self, params: dict[str, Any]) -> Any:
         if "inline_message_id" in params:
@@ -1120,6 +1171,7 @@ _HANDLERS: dict[str, Callable[[FakeTelegram, dict[str, Any]], Awaitable[Any]]] =
     "getMyCommands": FakeTelegram._get_my_commands,
     "deleteMyCommands": FakeTelegram._delete_my_commands,
     "sendMessage": FakeTelegram._send_message,
+    "sendPhoto": FakeTelegram._send_photo,
     "editMessageText": FakeTelegram._edit_message_text,
     "deleteMessage": FakeTelegram._delete_message,
     "sendChatAction": FakeTelegram._send_chat_action,

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.png import png_size
 from tests.telegram_front.conftest import ADMIN_ID
 from tests.telegram_front.fake_telegram import (
     BOT_ID,
@@ -317,6 +318,22 @@ def test_inline_mode_offers_the_suggestions_answers_for_a_decline(
         assert shown.startswith(result["title"]) and "“" in shown  # each one an answer, cited
 
 
+def test_stats_sends_a_chart_after_the_text(fake: FakeTelegram, bot: TelegramBot) -> None:
+    ask_privately(fake, MEMBER, "When did Chang'e-6 launch?")
+    mark = fake.mark()
+    update = fake.private_message(ADMIN, "/stats 7")
+    text = reply_to(fake, update, mark)
+    assert plain(text).startswith("Last 7 days:")
+    # The first matplotlib import in the bot can take seconds.
+    photo = fake.wait_request("sendPhoto", since=mark, timeout=60)
+    assert photo.ok, photo.response
+    assert photo.at > text.at
+    assert photo.params["chat_id"] == ADMIN["id"]
+    assert photo.params["reply_parameters"]["message_id"] == update["message"]["message_id"]
+    assert photo.params["photo"]["file_name"] == "citebot-stats.png"
+    assert png_size(fake.uploads["photo"]) == (900, 600)
+
+
 def test_admin_commands_refuse_non_admins_and_change_nothing(
     fake: FakeTelegram, bot: TelegramBot, root: Path
 ) -> None:
@@ -325,6 +342,7 @@ def test_admin_commands_refuse_non_admins_and_change_nothing(
         "Green tea comes from Camellia sinensis leaves.\n",
         encoding="utf-8",
     )
+    start = fake.mark()
     try:
         for command in ("/reload", "/reload dry", "/unanswered", "/stats"):
             name = command.split()[0]
@@ -342,6 +360,7 @@ def test_admin_commands_refuse_non_admins_and_change_nothing(
         )
         bot.wait_logged("refused /stats to a non-admin")
         assert str(MEMBER["id"]) not in bot.output()  # refusals are logged with a pseudonym
+        assert fake.find("sendPhoto", start) == []  # no chart for them either
         # Nothing was reloaded: the new document is not served.
         assert plain(ask_privately(fake, MEMBER, "Where does green tea come from?")).startswith(
             "I don't know"

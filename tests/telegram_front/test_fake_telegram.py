@@ -16,6 +16,8 @@ from telegram import Update
 from telegram.error import BadRequest, RetryAfter
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
+from bot.charts import activity_chart
+from bot.runtime import DayActivity
 from tests.telegram_front.fake_telegram import (
     BOT_ID,
     BOT_USERNAME,
@@ -205,6 +207,32 @@ async def test_form_json_and_multipart_bodies_with_json_string_fields(fake: Fake
     assert fake.commands_for(scope) == commands
     assert fake.commands_for() == []
     assert (await call(fake, "getMyCommands", scope=scope))[1]["result"] == commands
+
+
+async def test_send_photo_takes_an_uploaded_png_and_refuses_what_is_not_an_image(fake: FakeTelegram) -> None:
+    fake.add_chat(private_chat(ALICE))
+    png = activity_chart([DayActivity(dt.date(2026, 1, 1), 2, 1, 1, 0)], title="Two questions")
+    assert png is not None
+
+    async def send_photo(data: bytes, **fields: str) -> tuple[int, dict[str, Any]]:
+        form = aiohttp.FormData({"chat_id": str(ALICE["id"]), **fields})
+        form.add_field("photo", data, filename="chart.png", content_type="image/png")
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(f"{fake.api_url}/sendPhoto", data=form) as resp,
+        ):
+            return resp.status, await resp.json()
+
+    status, body = await send_photo(png, caption="<b>Stats</b>", parse_mode="HTML")
+    assert status == 200, body
+    [photo] = body["result"]["photo"]
+    assert (photo["width"], photo["height"], photo["file_size"]) == (900, 600, len(png))
+    assert body["result"]["caption"] == "Stats"
+    assert fake.uploads["photo"] == png
+    assert (await send_photo(b"%PDF-"))[1]["description"] == "Bad Request: IMAGE_PROCESS_FAILED"
+    too_long = await send_photo(png, caption="x" * 1025)
+    assert too_long[1]["description"] == "Bad Request: message caption is too long"
+    assert len([r for r in fake.find("sendPhoto") if r.ok]) == 1
 
 
 async def test_send_message_returns_a_message_with_rising_ids(fake: FakeTelegram) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -10,6 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.charts import CHART_FILENAME, admin_chart
 from bot.core.documents import fallback_title
 from bot.core.errors import KnowledgeError
 from bot.discord_front.bot import CitebotBot, NotAdmin
@@ -222,9 +224,16 @@ class KnowledgeAdmin(commands.GroupCog, group_name="kb", group_description="Mana
     async def stats(
         self, interaction: discord.Interaction[CitebotBot], days: app_commands.Range[int, 1, 365] = 30
     ) -> None:
-        """Questions per day, share answered, top questions, feedback."""
+        """Questions per day, share answered, top questions, feedback, and a chart of them."""
+        # Deferred: the chart is drawn in a worker thread, and a cold matplotlib takes seconds.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         stats = await self.bot.app.stats(days=days, guild_id=interaction.guild_id)
-        await interaction.response.send_message(render_stats(stats), ephemeral=True)
+        chart = await admin_chart(self.bot.app, days=days, guild_id=interaction.guild_id)
+        if chart is None:
+            await interaction.followup.send(render_stats(stats), ephemeral=True)
+            return
+        picture = discord.File(io.BytesIO(chart), filename=CHART_FILENAME, description="Questions per day")
+        await interaction.followup.send(render_stats(stats), file=picture, ephemeral=True)
 
     @app_commands.command(name="sync")
     async def sync(self, interaction: discord.Interaction[CitebotBot]) -> None:
