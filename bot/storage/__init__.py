@@ -6,11 +6,13 @@ from bot.storage.store import (
     GuildSettings,
     LoggedQuestion,
     QuestionRecord,
+    ReviewRow,
     Stats,
     Store,
     StoredDocument,
     StoredIntentFile,
     StoredKnowledge,
+    TaughtIntent,
 )
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "GuildSettings",
     "LoggedQuestion",
     "QuestionRecord",
+    "ReviewRow",
     "SchemaTooNewError",
     "Stats",
     "StorageError",
@@ -26,5 +29,6 @@ __all__ = [
     "StoredDocument",
     "StoredIntentFile",
     "StoredKnowledge",
+    "TaughtIntent",
     "UnknownAnswerError",
 ]
