@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 # How long closing waits for queued question-log writes.
 CLOSE_FLUSH_SECONDS = 10.0
 RECENT_ANSWERS = 1024
+# How long the review queue waits for questions still being logged: an admin's click must be
+# answered within Discord's 3 s.
+REVIEW_FLUSH_SECONDS = 1.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,7 +312,7 @@ class Citebot:
 
         Only ``guild_id``'s questions when given (a Discord server's admins see their server's).
         """
-        await self.questions.flush(CLOSE_FLUSH_SECONDS)  # what was just asked is in the queue
+        await self.questions.flush(REVIEW_FLUSH_SECONDS)  # what was just asked is in the queue
         rows = await self.store.review_rows(below=below, guild_id=guild_id)
         queue = review_queue(rows, await self.store.review_verdicts(), below)
         if not queue:
