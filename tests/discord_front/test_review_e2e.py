@@ -79,7 +79,9 @@ def click(
     fake: FakeDiscord, message: dict[str, Any], prefix: str, invoker: dict[str, Any], permissions: str
 ) -> dict[str, Any]:
     button = component(message, prefix)
-    return interact(fake, message, {"custom_id": button["custom_id"], "component_type": 2}, invoker, permissions)
+    return interact(
+        fake, message, {"custom_id": button["custom_id"], "component_type": 2}, invoker, permissions
+    )
 
 
 def test_a_member_is_refused_and_changes_nothing(fake: FakeDiscord, bot: BotProcess) -> None:
@@ -130,9 +132,7 @@ def test_reply_with_stores_a_fixed_reply(fake: FakeDiscord, bot: BotProcess) -> 
     modal = click(fake, shown, "citebot:rv:reply:", ADMIN, ADMIN_PERMISSIONS)
     assert modal["type"] == 9
     rows = modal["data"]["components"]
-    field = next(
-        c for row in rows for c in ([row["component"]] if "component" in row else row["components"])
-    )
+    field = next(c for row in rows for c in ([row["component"]] if "component" in row else row["components"]))
     submitted_rows = [
         {**row, "component": {**field, "value": PRICING_REPLY}}
         if "component" in row
