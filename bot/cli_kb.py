@@ -24,7 +24,7 @@ from bot.core.knowledge import KnowledgeBase, too_large
 if TYPE_CHECKING:
     from bot.runtime import Citebot, DayActivity, Front, ReloadReport
 
-__all__ = ["Asker", "logging_asker", "register", "run_logged"]
+__all__ = ["Asker", "logging_asker", "register", "run_action", "run_logged"]
 
 EXIT_OK, EXIT_INVALID = 0, 1
 T = TypeVar("T")
@@ -100,6 +100,11 @@ def _run(settings: Settings, action: Callable[[Citebot], Coroutine[Any, Any, T]]
             await citebot.close()
 
     return asyncio.run(main())
+
+
+def run_action(settings: Settings, action: Callable[[Citebot], Coroutine[Any, Any, T]]) -> T:
+    """Open the application, run ``action`` on it, and always close it (for the other kb modules)."""
+    return _run(settings, action)
 
 
 def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -180,6 +185,8 @@ def _print_report(report: ReloadReport) -> None:
         print(f"  ~ {change.id} (+{change.sentences_added} / -{change.sentences_removed} sentences)")
     for broken in report.intents_broken:
         print(f"  ! intent {broken}")
+    for missing in report.taught_missing:
+        print(f"  ! taught quote no longer in the documents (kept, not served): {missing}")
     if not (report.documents_added or report.documents_removed or report.changes or report.intents_broken):
         print("  no document changes")
 
@@ -315,6 +322,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     forget.add_argument("--telegram", action="store_true", help="ID is a Telegram user id")
     forget.set_defaults(handler=_cmd_forget_user)
+
+    from bot.cli_teach import register as register_teaching
+
+    register_teaching(sub)
 
 
 class _LoggingAsker:

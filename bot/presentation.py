@@ -21,13 +21,14 @@ from bot.core.answers import Answer, in_quote_marks
 from bot.core.knowledge import DocumentSummary, KnowledgeBase
 
 if TYPE_CHECKING:  # the command line's `ask` imports this module and must not load the store
-    from bot.runtime import LoggedQuestion, ReloadReport, Stats
+    from bot.runtime import LoggedQuestion, ReloadReport, ReviewPage, Stats, Taught
 
 __all__ = [
     "ADMIN_REFUSAL",
     "DECLINE_TEXT",
     "NO_CONTEXT_TEXT",
     "NO_SOURCES_TEXT",
+    "PLAIN",
     "RELOAD_FAILED",
     "SUGGESTIONS_INTRO",
     "ContextParagraph",
@@ -41,12 +42,14 @@ __all__ = [
     "fit_lines",
     "present",
     "reload_lines",
+    "review_lines",
     "source_line",
     "sources_heading",
     "sources_lines",
     "sources_of",
     "stats_lines",
     "strip_markup",
+    "taught_line",
     "truncate",
     "unanswered_lines",
 ]
@@ -79,6 +82,28 @@ class Markup(Protocol):
 
     def quote(self, plain: str) -> str:
         """``plain`` (one or more lines) as a quotation block."""
+
+
+class _Plain:
+    """Plain text, for the terminal."""
+
+    def text(self, plain: str) -> str:
+        return plain
+
+    def bold(self, plain: str) -> str:
+        return plain
+
+    def code(self, plain: str) -> str:
+        return plain
+
+    def link(self, label: str, url: str) -> str:
+        return f"{label} ({url})"
+
+    def quote(self, plain: str) -> str:
+        return "\n".join(f"    {line}" for line in plain.splitlines())
+
+
+PLAIN: Markup = _Plain()
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +264,59 @@ def reload_lines(report: ReloadReport, *, dry_run: bool, m: Markup) -> list[str]
     ]
     if report.intents_broken:
         lines.append(f"Intents whose quotes no longer match: {names(report.intents_broken)}")
+    if report.taught_missing:
+        lines.append(
+            "Taught quotes no longer in the documents (kept, served again once they match): "
+            + names(report.taught_missing)
+        )
     return lines
+
+
+def review_lines(page: ReviewPage, m: Markup, *, sentence_chars: int = 300) -> list[str]:
+    """One item of the review queue: the question, what the bot answered, the candidate sentences."""
+    if page.item is None:
+        return [m.text("Nothing to review: no question waits (declined, voted 👎 or answered unsurely).")]
+    entry = page.item.entry
+    times = "once" if entry.asked == 1 else f"{entry.asked} times"
+    lines = [
+        m.bold(f"Question {page.position + 1} of {page.left} left")
+        + m.text(f" (asked {times}, last {entry.last_asked:%Y-%m-%d %H:%M}; {', '.join(entry.reasons)})"),
+        m.quote(truncate(entry.question, REPORT_QUESTION_CHARS * 2)),
+    ]
+    if entry.answered and entry.answer:
+        lines.append(m.text(f"I answered (confidence {entry.confidence:.2f}):"))
+        lines.append(m.quote(truncate(in_quote_marks(" ".join(entry.answer)), sentence_chars)))
+    elif entry.answered:
+        lines.append(m.text(f"I answered with a fixed reply (confidence {entry.confidence:.2f})."))
+    else:
+        lines.append(m.text("I declined."))
+    candidates = page.item.candidates
+    if not candidates:
+        lines.append(m.text("No sentence of my sources shares a word with it."))
+    else:
+        lines.append(m.text("Sentences that might answer it:"))
+    for number, candidate in enumerate(candidates, 1):
+        citation = candidate.citation
+        lines.append(
+            m.text(f"{number}. ")
+            + m.code(f"{citation.document}:{citation.paragraph}:{candidate.sentence}")
+            + m.text(f" {truncate(citation.title, 80)}, paragraph {citation.paragraph},")
+            + m.text(f" sentence {candidate.sentence}")
+        )
+        lines.append(m.quote(truncate(in_quote_marks(citation.text), sentence_chars)))
+    return lines
+
+
+def taught_line(taught: Taught, question: str, m: Markup) -> str:
+    """What teaching one question did."""
+    what = "a new intent" if taught.created else "the intent"
+    return (
+        m.text(f"Taught: {truncate(question, REPORT_QUESTION_CHARS)!r} is now an example of {what} ")
+        + m.code(taught.intent)
+        + m.text(", served from now on (knowledge version ")
+        + m.code(taught.version)
+        + m.text(").")
+    )
 
 
 def unanswered_lines(questions: Sequence[LoggedQuestion], page: int, m: Markup) -> list[str]:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import PurePath
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -25,6 +25,7 @@ from bot.core.sentences import segment
 
 __all__ = [
     "MAX_DOCUMENT_BYTES",
+    "DescribedDocuments",
     "Document",
     "DocumentMeta",
     "Paragraph",
@@ -137,6 +138,21 @@ class Document:
         digest.update(b"\0")
         digest.update(self.body.encode())
         return digest.hexdigest()
+
+
+@runtime_checkable
+class DescribedDocuments(Protocol):
+    """Documents that know their ids, content hashes and titles without being rebuilt (a snapshot's)."""
+
+    ids: list[str]
+
+    def content_hashes(self) -> list[tuple[str, str]]:
+        """(id, content hash) of every document, in order."""
+        ...
+
+    def described_meta(self) -> list[tuple[str, str, str | None, dt.date | None]]:
+        """(id, title, link, publication date) of every document, in order."""
+        ...
 
 
 def slugify(text: str) -> str:

@@ -14,7 +14,6 @@ of answer it can give) is computed at build time, once per knowledge version.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import multiprocessing
 import os
@@ -26,14 +25,14 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
-from typing import Any, Protocol, TypeVar, overload, runtime_checkable
+from typing import Any, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.core.documents import Document, Sentence
+from bot.core.documents import DescribedDocuments, Document, Sentence
 from bot.core.english import ALIAS_CUE, DERIVATIONAL_SUFFIXES, NAME_JOINERS, PRONOUNS
 from bot.core.lexicon import synonyms
 from bot.core.mentions import AnswerType, Mention, answer_mentions
@@ -42,7 +41,6 @@ from bot.core.text import content_terms, tokenize
 __all__ = [
     "BM25",
     "Aliases",
-    "DescribedDocuments",
     "IdfView",
     "IndexArrays",
     "IndexedSentence",
@@ -72,21 +70,6 @@ SENTENCE_CACHE = 8192
 _KINDS: tuple[AnswerType, ...] = tuple(AnswerType)
 _KIND_CODE = {kind: code for code, kind in enumerate(_KINDS)}
 _LEAD, _ANAPHORIC = 1, 2
-
-
-@runtime_checkable
-class DescribedDocuments(Protocol):
-    """Documents that know their ids and content hashes without being rebuilt (a snapshot's)."""
-
-    ids: list[str]
-
-    def content_hashes(self) -> list[tuple[str, str]]:
-        """(id, content hash) of every document, in order."""
-        ...
-
-    def described_meta(self) -> list[tuple[str, str, str | None, dt.date | None]]:
-        """(id, title, link, publication date) of every document, in order."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,16 +24,22 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.core.documents import Document, Sentence, load_yaml
+from bot.core.documents import DescribedDocuments, Document, Sentence, load_yaml
 from bot.core.errors import KnowledgeError, KnowledgeProblem
 
 __all__ = [
+    "TAUGHT_SOURCE",
     "Intent",
     "IntentFile",
     "ResolvedIntent",
+    "fold_example",
+    "merge_taught",
     "parse_intent_file",
     "resolve_intents",
 ]
+
+# The source named for intents taught by admins (``kb teach``, ``/kb review``): they live in the store.
+TAUGHT_SOURCE = "taught intents (the store)"
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -152,7 +158,9 @@ def resolve_intents(
     intents: Sequence[tuple[Intent, str]], documents: Sequence[Document]
 ) -> list[ResolvedIntent]:
     """Find every quote of every (intent, source file) in the documents; collect every failure."""
-    by_id = {d.id: d for d in documents}
+    # Positions by id, without rebuilding every document of a snapshot for the few intents name.
+    ids = documents.ids if isinstance(documents, DescribedDocuments) else [d.id for d in documents]
+    by_id = {doc_id: position for position, doc_id in enumerate(ids)}
     problems: list[KnowledgeProblem] = []
     resolved: list[ResolvedIntent] = []
     seen: dict[str, str] = {}
@@ -162,7 +170,7 @@ def resolve_intents(
             problems.append(KnowledgeProblem(source, f"id is already used in {seen[intent.id]}", where))
             continue
         seen[intent.id] = source
-        scope: list[Document] = list(documents)
+        scope: Sequence[Document] = documents
         if intent.document is not None:
             if intent.document not in by_id:
                 known = ", ".join(sorted(by_id)) or "none"
@@ -172,7 +180,7 @@ def resolve_intents(
                     )
                 )
                 continue
-            scope = [by_id[intent.document]]
+            scope = [documents[by_id[intent.document]]]
         citations: list[tuple[str, Sentence]] = []
         for number, quote in enumerate(intent.quotes, 1):
             found = _find_quote(quote, scope)
@@ -194,3 +202,44 @@ def resolve_intents(
     if problems:
         raise KnowledgeError(problems)
     return resolved
+
+
+def fold_example(question: str) -> str:
+    """A question as two wordings of it compare: case and runs of blanks ignored."""
+    return " ".join(question.casefold().split())
+
+
+def merge_taught(
+    intents: Sequence[tuple[Intent, str]], taught: Sequence[Intent], documents: Sequence[Document]
+) -> tuple[list[tuple[Intent, str]], list[str]]:
+    """The file ``intents`` with the ``taught`` ones merged in, and why each unusable taught one is.
+
+    A taught intent with the id of a file intent adds its examples to it (teaching a question to
+    an intent curated in a file). An example some file intent already has is left out, so taught
+    intents exported and committed as a file take over from the store's copies without clashing.
+    A taught intent whose quote the documents no longer hold verbatim is left out and reported,
+    never dropped: it is served again once its sentence is back.
+    """
+    merged = list(intents)
+    at = {intent.id: position for position, (intent, _) in enumerate(merged)}
+    known = {fold_example(e) for intent, _ in intents for e in intent.examples}
+    unusable: list[str] = []
+    for intent in taught:
+        new = list(dict.fromkeys(e for e in intent.examples if fold_example(e) not in known))
+        if not new:
+            continue
+        position = at.get(intent.id)
+        if position is not None:
+            held, source = merged[position]
+            merged[position] = (held.model_copy(update={"examples": [*held.examples, *new]}), source)
+        else:
+            candidate = intent.model_copy(update={"examples": new})
+            try:
+                resolve_intents([(candidate, TAUGHT_SOURCE)], documents)
+            except KnowledgeError as exc:
+                unusable.extend(f"{intent.id}: {p.message}" for p in exc.problems)
+                continue
+            at[intent.id] = len(merged)
+            merged.append((candidate, TAUGHT_SOURCE))
+        known.update(fold_example(e) for e in new)
+    return merged, unusable

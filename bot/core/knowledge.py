@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.core.documents import MAX_DOCUMENT_BYTES, Document, parse_document, slugify
+from bot.core.documents import MAX_DOCUMENT_BYTES, DescribedDocuments, Document, parse_document, slugify
 from bot.core.errors import KnowledgeError, KnowledgeProblem
-from bot.core.index import DescribedDocuments, KnowledgeIndex
+from bot.core.index import KnowledgeIndex
 from bot.core.intent_matcher import IntentMatcher
 from bot.core.intents import Intent, ResolvedIntent, parse_intent_file, resolve_intents
 from bot.core.model import model_digest
@@ -35,6 +35,8 @@ __all__ = [
     "KnowledgeFiles",
     "KnowledgeText",
     "build_knowledge",
+    "document_hashes",
+    "documents_key",
     "knowledge_of",
     "load_knowledge_dir",
     "read_knowledge_dir",
@@ -78,6 +80,9 @@ class KnowledgeBase:
     index: KnowledgeIndex
     matcher: IntentMatcher
     version: str
+    # What the index was built from (the engine and every document's content, not the intents or
+    # the model): index snapshots are kept under it, so teaching an intent reuses the saved index.
+    documents_key: str = ""
 
     def document(self, doc_id: str) -> Document | None:
         """The document with id ``doc_id``, if there is one."""
@@ -117,9 +122,16 @@ def _version(hashes: Iterable[tuple[str, str]], intents: Sequence[tuple[Intent, 
 
 
 def build_knowledge(
-    documents: Sequence[Document], intents: Sequence[tuple[Intent, str]] = ()
+    documents: Sequence[Document],
+    intents: Sequence[tuple[Intent, str]] = (),
+    *,
+    index: KnowledgeIndex | None = None,
 ) -> KnowledgeBase:
-    """Cross-check and index ``documents`` and ``intents``; raises :class:`KnowledgeError`."""
+    """Cross-check and index ``documents`` and ``intents``; raises :class:`KnowledgeError`.
+
+    ``index``, already built over exactly these documents, is used as it is: a change of intents
+    alone (teaching) then takes milliseconds rather than the seconds of indexing.
+    """
     problems: list[KnowledgeProblem] = []
     seen: dict[str, str] = {}
     for document in documents:
@@ -132,7 +144,7 @@ def build_knowledge(
         seen.setdefault(document.id, document.source)
     if problems:
         raise KnowledgeError(problems)
-    return knowledge_of(KnowledgeIndex(documents), intents)
+    return knowledge_of(index if index is not None else KnowledgeIndex(documents), intents)
 
 
 def knowledge_of(index: KnowledgeIndex, intents: Sequence[tuple[Intent, str]] = ()) -> KnowledgeBase:
@@ -142,18 +154,30 @@ def knowledge_of(index: KnowledgeIndex, intents: Sequence[tuple[Intent, str]] = 
     """
     documents = index.documents
     resolved = resolve_intents(intents, documents) if intents else []
-    hashes = (
-        documents.content_hashes()
-        if isinstance(documents, DescribedDocuments)
-        else [(d.id, d.content_hash) for d in documents]
-    )
+    hashes = document_hashes(documents)
     return KnowledgeBase(
         documents,
         tuple(resolved),
         index,
         IntentMatcher(resolved, index),
         _version(hashes, intents),
+        documents_key(hashes),
     )
+
+
+def document_hashes(documents: Sequence[Document]) -> list[tuple[str, str]]:
+    """(id, content hash) of every document, read from a snapshot's description when it has one."""
+    if isinstance(documents, DescribedDocuments):
+        return documents.content_hashes()
+    return [(d.id, d.content_hash) for d in documents]
+
+
+def documents_key(hashes: Iterable[tuple[str, str]]) -> str:
+    """The key of an index built from documents given as (id, content hash) by this engine."""
+    digest = hashlib.sha256(f"engine {ENGINE_VERSION}\n".encode())
+    for doc_id, content_hash in sorted(hashes):
+        digest.update(f"doc {doc_id} {content_hash}\n".encode())
+    return digest.hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,16 @@ from bot.core.pipeline.ranking import Ranking, rank
 from bot.core.pipeline.retrieval import Retrieval, query_terms, retrieve
 from bot.core.pipeline.selection import select_citations
 
-__all__ = ["MAX_QUESTION_CHARS", "MINIMUM_CONFIDENCE", "Gathered", "QAService", "Scored", "gather", "score"]
+__all__ = [
+    "MAX_QUESTION_CHARS",
+    "MINIMUM_CONFIDENCE",
+    "Candidate",
+    "Gathered",
+    "QAService",
+    "Scored",
+    "gather",
+    "score",
+]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +56,15 @@ MAX_QUESTION_CHARS = 500
 MINIMUM_CONFIDENCE = 0.5
 # Candidates shown in a trace.
 TRACE_CANDIDATES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A sentence the answer path considered for a question, as a citation would show it."""
+
+    citation: Citation
+    sentence: int  # its number within its paragraph, from 1
+    probability: float  # the ranking model's, among the question's candidates
 
 
 class QAService:
@@ -106,6 +124,28 @@ class QAService:
             1000 * (time.perf_counter() - started),
         )
         return answer
+
+    def candidates(self, question: str, limit: int = 5) -> tuple[Candidate, ...]:
+        """The ``limit`` sentences the ranking model puts first for ``question``, best first.
+
+        What an admin chooses from when teaching: none when the question is small talk or shares
+        no word with the documents. Raises :class:`QuestionError` for an unusable question.
+        """
+        text = self.validate(question)
+        knowledge = self._knowledge
+        gathered = gather(knowledge, text)
+        if isinstance(gathered, Answer):
+            return ()
+        ranking = rank(self.model.ranker, gathered.features)
+        found: list[Candidate] = []
+        for row in ranking.order[:limit].tolist():
+            position = int(gathered.retrieval.sentences[row])
+            citation = _citation(knowledge, position)
+            document = knowledge.documents[knowledge.index.sentences[position].doc]
+            paragraph = next(p for p in document.paragraphs if p.number == citation.paragraph)
+            number = next(i for i, s in enumerate(paragraph.sentences, 1) if s.start == citation.start)
+            found.append(Candidate(citation, number, round(float(ranking.probabilities[row]), 4)))
+        return tuple(found)
 
     def _answer(self, knowledge: KnowledgeBase, text: str) -> Answer:
         # Analysed once: a declined question's suggestions are found from the same analysis.

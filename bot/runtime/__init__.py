@@ -2,6 +2,7 @@
 
 - :mod:`bot.runtime.app`: :class:`Citebot`, the application object fronts talk to;
 - :mod:`bot.runtime.knowledge_sync`: reload, add, remove and diff the knowledge;
+- :mod:`bot.runtime.review`: the review queue of questions worth teaching;
 - :mod:`bot.runtime.question_log`: the question log, its background writer and pseudonymous ids;
 - :mod:`bot.runtime.guild_settings`: per-guild settings, cached;
 - :mod:`bot.runtime.cooldowns`, :mod:`bot.runtime.in_flight`, :mod:`bot.runtime.reply_order`:
@@ -18,12 +19,16 @@ from bot.runtime.knowledge_sync import (
     DocumentInfo,
     FileDocumentError,
     ReloadReport,
+    Taught,
+    TeachingError,
 )
 from bot.runtime.question_log import Front, LogStatus, UserRef
 from bot.runtime.reply_order import ReplyOrder, Turn
+from bot.runtime.review import DEFAULT_REVIEW_BELOW, ReviewItem, ReviewPage, sentence_reference
 from bot.storage import DayActivity, GuildSettings, LoggedQuestion, Stats, StorageError, UnknownAnswerError
 
 __all__ = [
+    "DEFAULT_REVIEW_BELOW",
     "DOCUMENT_SUFFIXES",
     "DRAIN_SECONDS",
     "AskResult",
@@ -39,9 +44,14 @@ __all__ = [
     "LoggedQuestion",
     "ReloadReport",
     "ReplyOrder",
+    "ReviewItem",
+    "ReviewPage",
     "Stats",
     "StorageError",
+    "Taught",
+    "TeachingError",
     "Turn",
     "UnknownAnswerError",
     "UserRef",
+    "sentence_reference",
 ]

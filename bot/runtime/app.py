@@ -19,12 +19,21 @@ from bot.config import Settings
 from bot.core.answers import Answer
 from bot.core.documents import Document
 from bot.core.errors import KnowledgeError, KnowledgeProblem
+from bot.core.intents import Intent, fold_example
 from bot.core.service import QAService
 from bot.runtime.cooldowns import Cooldowns
 from bot.runtime.guild_settings import GuildSettingsCache
 from bot.runtime.in_flight import InFlight
-from bot.runtime.knowledge_sync import DocumentInfo, KnowledgeSync, ReloadReport
+from bot.runtime.knowledge_sync import DocumentInfo, KnowledgeSync, ReloadReport, Taught
 from bot.runtime.question_log import LogStatus, QuestionLog, UserRef
+from bot.runtime.review import (
+    REVIEW_CANDIDATES,
+    ReviewItem,
+    ReviewPage,
+    find_sentence,
+    parse_reference,
+    review_queue,
+)
 from bot.storage import DayActivity, GuildSettings, LoggedQuestion, QuestionRecord, Stats, Store
 from bot.storage.snapshot import snapshot_folder
 
@@ -35,6 +44,9 @@ log = logging.getLogger(__name__)
 # How long closing waits for queued question-log writes.
 CLOSE_FLUSH_SECONDS = 10.0
 RECENT_ANSWERS = 1024
+# How long the review queue waits for questions still being logged: an admin's click must be
+# answered within Discord's 3 s.
+REVIEW_FLUSH_SECONDS = 1.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,6 +312,56 @@ class Citebot:
     async def documents(self) -> list[DocumentInfo]:
         """Every document being served, in id order."""
         return await self.knowledge.documents()
+
+    # -- review and teaching ---------------------------------------------------------------
+
+    async def review(self, position: int, *, below: float, guild_id: int | None = None) -> ReviewPage:
+        """The review queue's item at ``position`` (from 0, kept within the queue) and how many are left.
+
+        Only ``guild_id``'s questions when given (a Discord server's admins see their server's).
+        """
+        await self.questions.flush(REVIEW_FLUSH_SECONDS)  # what was just asked is in the queue
+        rows = await self.store.review_rows(below=below, guild_id=guild_id)
+        queue = review_queue(rows, await self.store.review_verdicts(), below)
+        if not queue:
+            return ReviewPage(None, 0, 0)
+        position = min(max(position, 0), len(queue) - 1)
+        entry = queue[position]
+        loop = asyncio.get_running_loop()
+        candidates = await loop.run_in_executor(
+            self._answerer, self.service.candidates, entry.question, REVIEW_CANDIDATES
+        )
+        return ReviewPage(ReviewItem(entry, candidates), position, len(queue))
+
+    async def logged_question(self, question_id: int) -> str | None:
+        """The wording of a logged question, if it is still in the log."""
+        return await self.store.logged_question(question_id)
+
+    async def teach_citation(self, question: str, reference: str, *, taught_by: str) -> Taught:
+        """Teach that the sentence ``DOC:PARAGRAPH:SENTENCE`` answers ``question``; served at once.
+
+        Raises :class:`~bot.core.errors.QuestionError` for an unusable question and
+        :class:`~bot.runtime.knowledge_sync.TeachingError` for a reference to nothing; nothing
+        changes then.
+        """
+        text = self.service.validate(question)
+        doc_id, paragraph, number = parse_reference(reference)
+        sentence = find_sentence(self.service.knowledge, doc_id, paragraph, number)
+        return await self.knowledge.teach_citation(text, doc_id, sentence, taught_by=taught_by)
+
+    async def teach_reply(self, question: str, reply: str, *, taught_by: str) -> Taught:
+        """Teach the fixed ``reply`` to ``question`` (a reply intent); served at once."""
+        text = self.service.validate(question)
+        return await self.knowledge.teach_reply(text, reply, taught_by=taught_by)
+
+    async def not_in_sources(self, question: str, *, decided_by: str) -> None:
+        """Judge ``question`` not answerable from the sources: it leaves the review queue for good."""
+        await self.store.set_review_verdict(fold_example(question), "not_in_sources", decided_by)
+        log.info("review: not in the sources, decided by %s", decided_by)
+
+    async def taught_intents(self) -> list[Intent]:
+        """The intents taught by admins, served or not, oldest first."""
+        return await self.knowledge.taught_intents()
 
     # -- guild settings and meta ----------------------------------------------------------
 

@@ -10,6 +10,12 @@ folder holds. Documents added by an admin are "admin" documents: they live only 
 survive restarts and reloads, and only :meth:`KnowledgeSync.remove_document` removes them.
 Removing a file document is refused (:class:`FileDocumentError`): it would come back at the next
 reload, so the operator is told to delete the file instead.
+
+Intents taught by admins (:meth:`KnowledgeSync.teach_citation`, :meth:`KnowledgeSync.teach_reply`)
+live in the store and are merged with the file intents into every knowledge built (see
+:func:`~bot.core.intents.merge_taught`), so they count in the knowledge version and survive reloads
+and restarts. Teaching builds the new knowledge over the index being served (the documents did not
+change), saves it, and swaps it in: the next question is answered from it.
 """
 
 from __future__ import annotations
@@ -18,18 +24,26 @@ import asyncio
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from bot.core.documents import Document, parse_document
+from bot.core.documents import Document, Sentence, parse_document, slugify
 from bot.core.errors import CitebotError, KnowledgeError, KnowledgeProblem
 from bot.core.index import KnowledgeIndex
-from bot.core.intents import Intent, parse_intent_file, resolve_intents
-from bot.core.knowledge import KnowledgeBase, build_knowledge, knowledge_of, read_knowledge_texts, too_large
+from bot.core.intents import Intent, fold_example, merge_taught, parse_intent_file, resolve_intents
+from bot.core.knowledge import (
+    KnowledgeBase,
+    build_knowledge,
+    document_hashes,
+    documents_key,
+    knowledge_of,
+    read_knowledge_texts,
+    too_large,
+)
 from bot.core.service import QAService
-from bot.storage import Store, StoredDocument, StoredIntentFile, StoredKnowledge
+from bot.storage import Store, StoredDocument, StoredIntentFile, StoredKnowledge, TaughtIntent
 from bot.storage.layout import decode_layout, encode_layout
 from bot.storage.snapshot import open_snapshot, save_snapshot
 
@@ -40,6 +54,8 @@ __all__ = [
     "FileDocumentError",
     "KnowledgeSync",
     "ReloadReport",
+    "Taught",
+    "TeachingError",
 ]
 
 log = logging.getLogger(__name__)
@@ -51,6 +67,24 @@ DOCUMENT_SUFFIXES = (".md", ".txt")
 
 class FileDocumentError(CitebotError):
     """The document comes from a file in KNOWLEDGE_DIR; it changes only with that file."""
+
+
+class TeachingError(CitebotError):
+    """A question cannot be taught as asked (a wrong reference, an empty reply); nothing changed."""
+
+
+# Characters of a taught fixed reply: it must fit in one chat message with room to spare.
+MAX_REPLY_CHARS = 1000
+_TAUGHT_ID_CHARS = 48
+
+
+@dataclass(frozen=True, slots=True)
+class Taught:
+    """What teaching one question did."""
+
+    intent: str  # the id of the intent the question is now an example of
+    created: bool  # a new intent, rather than a question added to one
+    version: str  # the knowledge version now served
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +108,9 @@ class ReloadReport:
     applied: bool
     version: str  # the new knowledge version; "" when the new knowledge is invalid (dry run only)
     previous_version: str
+    # "intent-id: why", for taught intents whose quote the documents no longer hold verbatim: kept in
+    # the store, not served until it matches again.
+    taught_missing: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -102,6 +139,7 @@ class _Candidate:
     rows: tuple[StoredDocument, ...]
     intent_files: tuple[StoredIntentFile, ...]
     knowledge: KnowledgeBase
+    taught_missing: tuple[str, ...] = ()
 
 
 def _row(
@@ -166,6 +204,28 @@ def _parse_intents(files: Iterable[StoredIntentFile]) -> list[tuple[Intent, str]
     return pairs
 
 
+def _taught(rows: Iterable[TaughtIntent]) -> list[Intent]:
+    return [Intent.model_validate_json(row.intent) for row in rows]
+
+
+def _build(
+    documents: Sequence[Document],
+    intents: Sequence[tuple[Intent, str]],
+    taught: Sequence[Intent],
+    served: KnowledgeBase | None,
+) -> tuple[KnowledgeBase, tuple[str, ...]]:
+    """The knowledge of ``documents`` with the file and taught intents, and the taught ones unusable.
+
+    The served index is reused when the documents are the very ones it was built over.
+    """
+    if served is not None and documents_key(document_hashes(documents)) == served.documents_key:
+        # The same documents: their index is reused whole (teaching changes only intents).
+        merged, missing = merge_taught(intents, taught, served.documents)
+        return knowledge_of(served.index, merged), tuple(missing)
+    merged, missing = merge_taught(intents, taught, documents)
+    return build_knowledge(documents, merged), tuple(missing)
+
+
 def _parse_rows(rows: Iterable[StoredDocument], served: KnowledgeBase | None) -> list[Document]:
     """Documents of stored rows; a row unchanged since it was served is not parsed again."""
     known = {d.id: d for d in served.documents} if served is not None else {}
@@ -198,7 +258,7 @@ def _parse_rows(rows: Iterable[StoredDocument], served: KnowledgeBase | None) ->
 def _save_snapshot(folder: Path, knowledge: KnowledgeBase) -> None:
     """Save the index of ``knowledge`` for the next start; a failure only costs that start time."""
     try:
-        save_snapshot(folder, knowledge.version, knowledge.index)
+        save_snapshot(folder, knowledge.documents_key, knowledge.index)
     except OSError as exc:
         log.warning("could not save the index snapshot in %s (%s); the next start indexes again", folder, exc)
 
@@ -265,19 +325,26 @@ class KnowledgeSync:
     def _open_snapshot(folder: Path, catalog: StoredKnowledge) -> KnowledgeBase | None:
         if catalog.version is None:
             return None
-        snapshot = open_snapshot(folder, catalog.version)
+        snapshot = open_snapshot(
+            folder, documents_key((row.id, row.content_hash) for row in catalog.documents)
+        )
         if snapshot is None:
             return None
         try:
-            knowledge = knowledge_of(
-                KnowledgeIndex(snapshot.documents, snapshot.arrays), _parse_intents(catalog.intent_files)
+            index = KnowledgeIndex(snapshot.documents, snapshot.arrays)
+            merged, missing = merge_taught(
+                _parse_intents(catalog.intent_files), _taught(catalog.taught), snapshot.documents
             )
+            knowledge = knowledge_of(index, merged)
         except KnowledgeError:
             return None
-        # The version covers every document's hash and every intent: equal, it is what the store holds.
+        # The version covers the model, every document's hash and every intent: equal, what is
+        # served is what the store holds. Otherwise (a new model) the full start records it.
         if knowledge.version != catalog.version:
-            log.info("index snapshot %s is of other knowledge; indexing again", catalog.version)
+            log.info("the stored knowledge version %s is out of date; indexing again", catalog.version)
             return None
+        for problem in missing:
+            log.warning("taught intent not served, its quote is no longer in the documents: %s", problem)
         return knowledge
 
     @staticmethod
@@ -288,16 +355,20 @@ class KnowledgeSync:
         if stored.version is None:
             log.info("first start: importing the knowledge in %s", knowledge_dir)
             candidate = await asyncio.to_thread(
-                KnowledgeSync._candidate_from_folder, knowledge_dir, max_document_bytes, (), None
+                KnowledgeSync._candidate_from_folder, knowledge_dir, max_document_bytes, (), None, (), ()
             )
             await store.replace_knowledge(
                 candidate.rows, candidate.intent_files, candidate.knowledge.version, expected_version=None
             )
             return candidate.knowledge, candidate.rows
         rows = stored.documents
-        knowledge = await asyncio.to_thread(
-            lambda: build_knowledge(_parse_rows(rows, None), _parse_intents(stored.intent_files))
+        knowledge, missing = await asyncio.to_thread(
+            lambda: _build(
+                _parse_rows(rows, None), _parse_intents(stored.intent_files), _taught(stored.taught), None
+            )
         )
+        for problem in missing:
+            log.warning("taught intent not served, its quote is no longer in the documents: %s", problem)
         if knowledge.version != stored.version or any(row.structure is None for row in rows):
             # The engine changed (ENGINE_VERSION) or layouts are missing: record what is served
             # now, with fresh layouts, so the next start need not split sentences again.
@@ -314,7 +385,8 @@ class KnowledgeSync:
         max_bytes: int,
         admin_rows: Sequence[StoredDocument],
         served: KnowledgeBase | None,
-        file_rows: Sequence[StoredDocument] = (),
+        file_rows: Sequence[StoredDocument],
+        taught: Sequence[Intent],
     ) -> _Candidate:
         known: dict[str, tuple[str, Document]] = {}
         if served is not None and file_rows:
@@ -330,8 +402,8 @@ class KnowledgeSync:
         rows = [_row(doc, text, "file", None) for doc, text in folder_docs]
         rows.extend(previous.values())
         documents = [doc for doc, _ in folder_docs] + _parse_rows(admin_rows, served)
-        knowledge = build_knowledge(documents, _parse_intents(intent_files))
-        return _Candidate(tuple(rows), tuple(intent_files), knowledge)
+        knowledge, missing = _build(documents, _parse_intents(intent_files), taught, served)
+        return _Candidate(tuple(rows), tuple(intent_files), knowledge, missing)
 
     async def reload(self, *, dry_run: bool = False) -> ReloadReport:
         """Re-read KNOWLEDGE_DIR and switch to it in one step (or, with ``dry_run``, only report).
@@ -353,6 +425,7 @@ class KnowledgeSync:
                     admin_rows,
                     served,
                     file_rows,
+                    _taught(stored.taught),
                 )
             except KnowledgeError:
                 if not dry_run:
@@ -381,8 +454,9 @@ class KnowledgeSync:
                 )
                 self._swap(knowledge, rows)
                 await self._save_snapshot(knowledge)
-            report = self._report(
-                served, knowledge.documents, (), applied=not dry_run, version=knowledge.version
+            report = replace(
+                self._report(served, knowledge.documents, (), applied=not dry_run, version=knowledge.version),
+                taught_missing=candidate.taught_missing,
             )
         log.info(
             "reload%s: +%d -%d ~%d documents, version %s -> %s",
@@ -433,8 +507,10 @@ class KnowledgeSync:
     async def _apply(self, rows: Sequence[StoredDocument], stored: StoredKnowledge) -> KnowledgeBase:
         """Validate and index ``rows`` with the stored intents, save them, then serve them."""
         served = self.service.knowledge
-        knowledge = await asyncio.to_thread(
-            lambda: build_knowledge(_parse_rows(rows, served), _parse_intents(stored.intent_files))
+        knowledge, _ = await asyncio.to_thread(
+            lambda: _build(
+                _parse_rows(rows, served), _parse_intents(stored.intent_files), _taught(stored.taught), served
+            )
         )
         await self.store.replace_knowledge(
             rows, stored.intent_files, knowledge.version, expected_version=stored.version
@@ -503,6 +579,122 @@ class KnowledgeSync:
         log.info("document %s removed; knowledge version %s", doc_id, knowledge.version)
         return True
 
+    async def teach_citation(
+        self, question: str, doc_id: str, sentence: Sentence, *, taught_by: str
+    ) -> Taught:
+        """Make ``question`` an example of the intent citing ``sentence`` of ``doc_id``; served at once.
+
+        The intent is created when none cites the sentence yet. Raises :class:`TeachingError` when
+        the question is already an example of another intent, or the sentence is not served.
+        """
+
+        def change(served: KnowledgeBase, taught: dict[str, Intent]) -> Intent:
+            citing = next(
+                (
+                    i.id
+                    for i in served.intents
+                    if any(d == doc_id and s.start == sentence.start for d, s in i.citations[:1])
+                ),
+                None,
+            )
+            if citing is not None:
+                return _with_example(
+                    taught.get(citing), citing, question, document=doc_id, quote=sentence.text
+                )
+            return Intent(
+                id=_new_id(question, served, taught),
+                examples=[question],
+                document=doc_id,
+                quotes=[sentence.text],
+            )
+
+        return await self._teach(question, change, taught_by)
+
+    async def teach_reply(self, question: str, reply: str, *, taught_by: str) -> Taught:
+        """Make ``question`` an example of an intent giving the fixed ``reply``; served at once.
+
+        Questions taught the same reply share one intent. Raises :class:`TeachingError` for an empty
+        or too long reply, or a question already an example of another intent.
+        """
+        text = reply.strip()
+        if not text:
+            raise TeachingError("The reply is empty: write the text the bot should give.")
+        if len(text) > MAX_REPLY_CHARS:
+            raise TeachingError(
+                f"That reply is {len(text)} characters long; please keep it to {MAX_REPLY_CHARS} or fewer."
+            )
+
+        def change(served: KnowledgeBase, taught: dict[str, Intent]) -> Intent:
+            same = next((i.id for i in served.intents if i.reply == text), None)
+            if same is not None:
+                return _with_example(taught.get(same), same, question, reply=text)
+            return Intent(
+                id=_new_id(question, served, taught, "taught-reply-"), examples=[question], reply=text
+            )
+
+        return await self._teach(question, change, taught_by)
+
+    async def _teach(
+        self,
+        question: str,
+        change: Callable[[KnowledgeBase, dict[str, Intent]], Intent],
+        taught_by: str,
+    ) -> Taught:
+        async with self._knowledge_lock:
+            # Without the documents' text: teaching changes only intents, and the served index is
+            # reused whole when the stored documents are still the served ones.
+            stored = await self.store.knowledge_catalog()
+            served = self.service.knowledge
+            keyed = ((row.id, row.content_hash) for row in stored.documents)
+            unchanged = documents_key(keyed) == served.documents_key
+            if not unchanged:
+                stored = await self.store.load_knowledge()  # another process changed the documents
+            taught = {intent.id: intent for intent in _taught(stored.taught)}
+            intent = change(served, taught)
+            folded = fold_example(question)
+            holder = next(
+                (i for i in served.intents if i.id != intent.id and folded in map(fold_example, i.examples)),
+                None,
+            )
+            if holder is not None:
+                raise TeachingError(
+                    f"That question is already an example of the intent {holder.id!r} ({holder.source}); "
+                    "nothing changed."
+                )
+            created = intent.id not in taught and all(i.id != intent.id for i in served.intents)
+            taught[intent.id] = intent
+            rows = stored.documents
+            knowledge, missing = await asyncio.to_thread(
+                lambda: _build(
+                    served.documents if unchanged else _parse_rows(rows, served),
+                    _parse_intents(stored.intent_files),
+                    list(taught.values()),
+                    served,
+                )
+            )
+            if any(problem.startswith(f"{intent.id}: ") for problem in missing):
+                raise TeachingError(
+                    "That sentence is not in the knowledge stored now (another process changed it); "
+                    "reload, then teach again. Nothing changed."
+                )
+            record = TaughtIntent(
+                intent.id, intent.model_dump_json(exclude_none=True), taught_by, dt.datetime.now(dt.UTC)
+            )
+            await self.store.save_taught(
+                record,
+                knowledge.version,
+                expected_version=stored.version,
+                question=folded,
+                intents=len(knowledge.intents),
+            )
+            self._swap(knowledge, rows)
+        log.info("taught intent %s by %s; knowledge version %s", intent.id, taught_by, knowledge.version)
+        return Taught(intent.id, created, knowledge.version)
+
+    async def taught_intents(self) -> list[Intent]:
+        """The intents taught by admins, as the store keeps them (served or not), oldest first."""
+        return _taught((await self.store.load_knowledge()).taught)
+
     async def documents(self) -> list[DocumentInfo]:
         """Every document being served, in id order."""
         knowledge = self.service.knowledge
@@ -514,3 +706,38 @@ class KnowledgeSync:
             for i, row in sorted(self._rows.items())
             if i in counts
         ]
+
+
+def _with_example(
+    held: Intent | None,
+    intent_id: str,
+    question: str,
+    *,
+    document: str | None = None,
+    quote: str | None = None,
+    reply: str | None = None,
+) -> Intent:
+    """The taught intent ``intent_id`` (``held``, or a new one) with ``question`` among its examples."""
+    if held is None:
+        return Intent(
+            id=intent_id,
+            examples=[question],
+            document=document,
+            quotes=[quote] if quote is not None else [],
+            reply=reply,
+        )
+    if fold_example(question) in map(fold_example, held.examples):
+        return held
+    return held.model_copy(update={"examples": [*held.examples, question]})
+
+
+def _new_id(question: str, served: KnowledgeBase, taught: dict[str, Intent], prefix: str = "taught-") -> str:
+    """An intent id made from ``question``, used by no intent served or taught."""
+    base = (prefix + slugify(question))[:_TAUGHT_ID_CHARS].rstrip("-")
+    taken = set(taught) | {i.id for i in served.intents}
+    number = 1
+    candidate = base
+    while candidate in taken:
+        number += 1
+        candidate = f"{base}-{number}"
+    return candidate

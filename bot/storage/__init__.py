@@ -7,11 +7,13 @@ from bot.storage.store import (
     GuildSettings,
     LoggedQuestion,
     QuestionRecord,
+    ReviewRow,
     Stats,
     Store,
     StoredDocument,
     StoredIntentFile,
     StoredKnowledge,
+    TaughtIntent,
 )
 
 __all__ = [
@@ -21,6 +23,7 @@ __all__ = [
     "GuildSettings",
     "LoggedQuestion",
     "QuestionRecord",
+    "ReviewRow",
     "SchemaTooNewError",
     "Stats",
     "StorageError",
@@ -28,5 +31,6 @@ __all__ = [
     "StoredDocument",
     "StoredIntentFile",
     "StoredKnowledge",
+    "TaughtIntent",
     "UnknownAnswerError",
 ]

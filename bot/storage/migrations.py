@@ -90,5 +90,23 @@ _V4 = [
     "ALTER TABLE questions ADD COLUMN front TEXT",
 ]
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (tuple(_V1), tuple(_V2), tuple(_V3), tuple(_V4))
+# v5: teaching. Intents taught by admins (``intent`` is the intent as its YAML would hold it, in
+# JSON), and the review queue's verdicts on questions (by their folded wording), so a question
+# judged "not in the sources" or taught leaves the queue for good.
+_V5 = [
+    """CREATE TABLE taught_intents (
+        id         TEXT PRIMARY KEY,
+        intent     TEXT NOT NULL,
+        taught_by  TEXT,
+        taught_at  TEXT NOT NULL
+    )""",
+    """CREATE TABLE review_verdicts (
+        question   TEXT PRIMARY KEY,
+        verdict    TEXT NOT NULL CHECK (verdict IN ('taught', 'not_in_sources')),
+        decided_by TEXT,
+        decided_at TEXT NOT NULL
+    )""",
+]
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (tuple(_V1), tuple(_V2), tuple(_V3), tuple(_V4), tuple(_V5))
 SCHEMA_VERSION = len(MIGRATIONS)

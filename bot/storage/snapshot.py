@@ -1,10 +1,12 @@
-"""Index snapshots: the built index of one knowledge version, saved as files and memory-mapped.
+"""Index snapshots: the built index of one set of documents, saved as files and memory-mapped.
 
 A knowledge base of a million sentences takes a minute to analyse and index, but only as long as
 it takes to map a few files to serve again. So every knowledge version the runtime builds is
-saved beside the database, in ``<database>.index/<version>/``: one ``.npy`` file per array of
-:class:`~bot.core.index.IndexArrays`, the interned words, and what describes the documents. A
-process starting on a stored version opens that folder instead of parsing and indexing: numpy maps
+saved beside the database, in ``<database>.index/<key>/``: one ``.npy`` file per array of
+:class:`~bot.core.index.IndexArrays`, the interned words, and what describes the documents. The key
+(:func:`~bot.core.knowledge.documents_key`) covers the engine and every document's content but
+not the intents, which are cheap to add, so teaching the bot keeps the saved index. A process
+starting on stored documents opens that folder instead of parsing and indexing: numpy maps
 the arrays read-only, so nothing is copied or re-computed, the operating system pages in only
 what questions touch, and processes serving the same version share those pages.
 
@@ -58,7 +60,7 @@ def snapshot_folder(database: Path) -> Path:
 class Snapshot:
     """An opened snapshot: the index arrays, and the documents described without their text parsed."""
 
-    version: str
+    key: str
     arrays: IndexArrays
     documents: SnapshotDocuments
 
@@ -69,13 +71,13 @@ def _meta_of(document: Document) -> list[Any]:
     return [document.id, meta.title, meta.url, meta.author, published, document.source, document.content_hash]
 
 
-def save_snapshot(folder: Path, version: str, index: KnowledgeIndex) -> Path:
-    """Save ``index`` (of knowledge ``version``) under ``folder`` and remove older snapshots there."""
-    target = folder / version
+def save_snapshot(folder: Path, key: str, index: KnowledgeIndex) -> Path:
+    """Save ``index`` (of the documents ``key`` names) under ``folder`` and remove older snapshots there."""
+    target = folder / key
     if (target / _META).exists():
         return target
     folder.mkdir(parents=True, exist_ok=True)
-    temporary = folder / f".{version}.{os.getpid()}.tmp"
+    temporary = folder / f".{key}.{os.getpid()}.tmp"
     shutil.rmtree(temporary, ignore_errors=True)
     temporary.mkdir()
     try:
@@ -91,7 +93,7 @@ def save_snapshot(folder: Path, version: str, index: KnowledgeIndex) -> Path:
         )
         meta = {
             "format": SNAPSHOT_FORMAT,
-            "version": version,
+            "key": key,
             "documents": described,
             "sections": arrays.sections,
             "aliases": [[list(spelled), short] for spelled, short in arrays.aliases.items()],
@@ -106,17 +108,17 @@ def save_snapshot(folder: Path, version: str, index: KnowledgeIndex) -> Path:
     for other in folder.iterdir():
         # Processes still serving an older version keep their mapped files: unlinking them on
         # POSIX leaves open mappings intact.
-        if other.name != version and not other.name.startswith("."):
+        if other.name != key and not other.name.startswith("."):
             shutil.rmtree(other, ignore_errors=True)
     return target
 
 
-def open_snapshot(folder: Path, version: str) -> Snapshot | None:
-    """The snapshot of knowledge ``version`` under ``folder``, memory-mapped; None if none is usable."""
-    where = folder / version
+def open_snapshot(folder: Path, key: str) -> Snapshot | None:
+    """The snapshot of the documents ``key`` names under ``folder``, memory-mapped; None if none is usable."""
+    where = folder / key
     try:
         meta = json.loads((where / _META).read_text())
-        if meta.get("format") != SNAPSHOT_FORMAT or meta.get("version") != version:
+        if meta.get("format") != SNAPSHOT_FORMAT or meta.get("key") != key:
             return None
         arrays = {
             name: np.load(where / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in meta["arrays"]
@@ -132,7 +134,7 @@ def open_snapshot(folder: Path, version: str) -> Snapshot | None:
         # Written whole or not at all (renamed into place), so it was damaged later: make way for a new one.
         shutil.rmtree(where, ignore_errors=True)
         return None
-    return Snapshot(version, index_arrays, documents)
+    return Snapshot(key, index_arrays, documents)
 
 
 class SnapshotDocuments(Sequence[Document]):

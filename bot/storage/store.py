@@ -37,11 +37,13 @@ __all__ = [
     "GuildSettings",
     "LoggedQuestion",
     "QuestionRecord",
+    "ReviewRow",
     "Stats",
     "Store",
     "StoredDocument",
     "StoredIntentFile",
     "StoredKnowledge",
+    "TaughtIntent",
 ]
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,11 @@ _SET_META = (
     "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 )
 _GET_META = "SELECT value FROM meta WHERE key = ?"
+_SET_VERDICT = (
+    "INSERT INTO review_verdicts (question, verdict, decided_by, decided_at) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (question) DO UPDATE SET verdict = excluded.verdict,"
+    " decided_by = excluded.decided_by, decided_at = excluded.decided_at"
+)
 
 
 def _timestamp(moment: dt.datetime) -> str:
@@ -93,12 +100,23 @@ class StoredIntentFile:
 
 
 @dataclass(frozen=True, slots=True)
+class TaughtIntent:
+    """An intent an admin taught, as the store keeps it."""
+
+    id: str
+    intent: str  # JSON of the intent, as its YAML would hold it
+    taught_by: str | None
+    taught_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
 class StoredKnowledge:
     """Everything that shapes answers, read in one snapshot; ``version`` is None before the first import."""
 
     documents: tuple[StoredDocument, ...]
     intent_files: tuple[StoredIntentFile, ...]
     version: str | None
+    taught: tuple[TaughtIntent, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +150,20 @@ class LoggedQuestion:
     confidence: float
     reason: str | None
     knowledge_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRow:
+    """A logged question the review queue may hold: declined, voted down or answered unsurely."""
+
+    id: int
+    asked_at: dt.datetime
+    question: str
+    answered: bool
+    confidence: float
+    reason: str | None
+    citations: tuple[dict[str, Any], ...]  # as logged: document, paragraph, text
+    thumbs_down: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -444,6 +476,9 @@ class Store:
                 intents = await self._db.execute_fetchall(
                     "SELECT source, text FROM intent_files ORDER BY source"
                 )
+                taught = await self._db.execute_fetchall(
+                    "SELECT id, intent, taught_by, taught_at FROM taught_intents ORDER BY taught_at, id"
+                )
                 version = await self._db.execute_fetchall(_GET_META, (_VERSION_KEY,))
             finally:
                 await self._db.execute("COMMIT")
@@ -456,6 +491,7 @@ class Store:
             documents,
             tuple(StoredIntentFile(r[0], r[1]) for r in intents),
             str(versions[0][0]) if versions else None,
+            tuple(TaughtIntent(r[0], r[1], r[2], _moment(r[3])) for r in taught),
         )
 
     async def knowledge_catalog(self) -> StoredKnowledge:
@@ -474,6 +510,9 @@ class Store:
                 intents = await self._db.execute_fetchall(
                     "SELECT source, text FROM intent_files ORDER BY source"
                 )
+                taught = await self._db.execute_fetchall(
+                    "SELECT id, intent, taught_by, taught_at FROM taught_intents ORDER BY taught_at, id"
+                )
                 version = await self._db.execute_fetchall(_GET_META, (_VERSION_KEY,))
             finally:
                 await self._db.execute("COMMIT")
@@ -486,6 +525,7 @@ class Store:
             documents,
             tuple(StoredIntentFile(r[0], r[1]) for r in intents),
             str(versions[0][0]) if versions else None,
+            tuple(TaughtIntent(r[0], r[1], r[2], _moment(r[3])) for r in taught),
         )
 
     async def replace_knowledge(
@@ -548,6 +588,87 @@ class Store:
                 (_VERSION_KEY, version),
             )
             await self._pause()
+
+    async def save_taught(
+        self,
+        taught: TaughtIntent,
+        version: str,
+        *,
+        expected_version: str | None,
+        question: str,
+        intents: int,
+    ) -> None:
+        """Save (or replace) a taught intent, the new knowledge version and the taught ``question``'s
+        verdict, in one transaction.
+
+        ``question`` is the folded wording the review queue knows it by; ``intents`` is how many
+        intents the new knowledge has. Refused as :meth:`replace_knowledge` is when another process
+        changed the knowledge meanwhile.
+        """
+        now = _timestamp(dt.datetime.now(dt.UTC))
+        async with self._locked("saving a taught intent"), self._transaction():
+            rows = await self._db.execute_fetchall(_GET_META, (_VERSION_KEY,))
+            if next((str(r[0]) for r in rows), None) != expected_version:
+                raise StorageError(
+                    "the knowledge was changed by another process meanwhile; nothing was saved, try again"
+                )
+            await self._db.execute(
+                "INSERT INTO taught_intents (id, intent, taught_by, taught_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET intent = excluded.intent",
+                (taught.id, taught.intent, taught.taught_by, _timestamp(taught.taught_at)),
+            )
+            documents = list(await self._db.execute_fetchall("SELECT count(*) FROM documents"))
+            await self._db.execute(
+                "INSERT OR IGNORE INTO knowledge_versions (version, created_at, documents, intents)"
+                " VALUES (?, ?, ?, ?)",
+                (version, now, int(documents[0][0]), intents),
+            )
+            await self._db.execute(_SET_META, (_VERSION_KEY, version))
+            await self._db.execute(_SET_VERDICT, (question, "taught", taught.taught_by, now))
+
+    # -- review queue -----------------------------------------------------------------------
+
+    async def review_rows(self, *, below: float, guild_id: int | None = None) -> list[ReviewRow]:
+        """Logged questions declined, voted down or answered with confidence under ``below``; newest first."""
+        where = (
+            "(q.answered = 0 OR q.confidence < ? OR EXISTS"
+            " (SELECT 1 FROM feedback f WHERE f.question_id = q.id AND f.helpful = 0))"
+        )
+        params: tuple[Any, ...] = (below,)
+        if guild_id is not None:
+            where, params = f"{where} AND q.guild_id = ?", (below, guild_id)
+        with self._errors("reading the question log"):
+            rows = await self._db.execute_fetchall(
+                "SELECT q.id, q.asked_at, q.question, q.answered, q.confidence, q.reason, q.citations,"
+                " (SELECT count(*) FROM feedback f WHERE f.question_id = q.id AND f.helpful = 0)"
+                f" FROM questions q WHERE {where} ORDER BY q.id DESC",
+                params,
+            )
+        return [
+            ReviewRow(r[0], _moment(r[1]), r[2], bool(r[3]), r[4], r[5], tuple(json.loads(r[6])), int(r[7]))
+            for r in rows
+        ]
+
+    async def logged_question(self, question_id: int) -> str | None:
+        """The wording of the logged question ``question_id``, if it is still in the log."""
+        with self._errors("reading the question log"):
+            rows = list(
+                await self._db.execute_fetchall("SELECT question FROM questions WHERE id = ?", (question_id,))
+            )
+        return str(rows[0][0]) if rows else None
+
+    async def review_verdicts(self) -> dict[str, str]:
+        """Each judged question (its folded wording) with its verdict: "taught" or "not_in_sources"."""
+        with self._errors("reading the review verdicts"):
+            rows = await self._db.execute_fetchall("SELECT question, verdict FROM review_verdicts")
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    async def set_review_verdict(self, question: str, verdict: str, decided_by: str | None) -> None:
+        """Record a verdict on ``question`` (its folded wording), replacing any before."""
+        async with self._locked("saving a review verdict"):
+            await self._db.execute(
+                _SET_VERDICT, (question, verdict, decided_by, _timestamp(dt.datetime.now(dt.UTC)))
+            )
 
     # -- question log ---------------------------------------------------------------------
 

@@ -140,3 +140,28 @@ def test_top_level_must_be_a_mapping() -> None:
 def test_empty_file_has_no_intents() -> None:
     assert parse_intent_file("", "empty.yaml") == []
     assert parse_intent_file("# only a comment\n", "empty.yaml") == []
+
+
+def test_taught_intents_merge_with_the_file_ones() -> None:
+    from bot.core.intents import TAUGHT_SOURCE, Intent, merge_taught
+
+    files = [
+        (intent, "intents.yaml")
+        for intent in parse_intent_file(
+            'intents:\n  - id: tracking\n    examples: ["Who tracked it?"]\n'
+            '    quotes: ["Kourou station tracked the spacecraft."]\n',
+            "intents.yaml",
+        )
+    ]
+    taught = [
+        # Joins the file intent of the same id; its copy of a file example adds nothing.
+        Intent(id="tracking", examples=["who  TRACKED it?", "Which station tracked it?"], quotes=["x"]),
+        Intent(id="taught-launch", examples=["When was the launch?"], quotes=["launched on May 3"]),
+        Intent(id="taught-gone", examples=["What did it carry?"], quotes=["a French instrument"]),
+    ]
+    merged, missing = merge_taught(files, taught, [DOC])
+    assert [(i.id, i.examples, source) for i, source in merged] == [
+        ("tracking", ["Who tracked it?", "Which station tracked it?"], "intents.yaml"),
+        ("taught-launch", ["When was the launch?"], TAUGHT_SOURCE),
+    ]
+    assert missing == ["taught-gone: quote 1 is not found verbatim in any document: 'a French instrument'"]

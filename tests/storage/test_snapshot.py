@@ -15,7 +15,7 @@ GREEN_TEA = "Green tea comes from the leaves of Camellia sinensis."
 NOTE = "Oolong tea is partly oxidised. It sits between green and black tea in flavour."
 
 
-def _versions(database: Path) -> list[str]:
+def _keys(database: Path) -> list[str]:
     return sorted(p.name for p in snapshot_folder(database).iterdir())
 
 
@@ -27,7 +27,7 @@ async def test_a_start_serves_the_saved_index_without_reading_the_documents(tmp_
     version = first.knowledge_version
     expected = (await first.ask("What are coffee beans?", log=False)).answer
     await first.close()
-    assert _versions(settings.database_path) == [version]
+    assert _keys(settings.database_path) == [first.service.knowledge.documents_key]
     # Were the start to parse or index the stored text, it would quote this instead.
     raw = sqlite3.connect(settings.database_path)
     raw.execute("UPDATE documents SET text = replace(text, 'roasted', 'boiled'), structure = NULL")
@@ -57,25 +57,26 @@ async def test_a_damaged_snapshot_is_rebuilt_and_the_answers_stay_right(tmp_path
     write_knowledge(tmp_path / "knowledge")
     settings = settings_for(tmp_path)
     await (await Citebot.open(settings)).close()
-    (version,) = _versions(settings.database_path)
-    folder = snapshot_folder(settings.database_path) / version
+    (key,) = _keys(settings.database_path)
+    folder = snapshot_folder(settings.database_path) / key
     postings = folder / "sentence_bm25_weights.npy"
     postings.write_bytes(postings.read_bytes()[:20])  # cut short, as by a full disk
-    assert open_snapshot(snapshot_folder(settings.database_path), version) is None
+    assert open_snapshot(snapshot_folder(settings.database_path), key) is None
     app = await Citebot.open(settings)
     try:
         assert (await app.ask(QUESTION, log=False)).answer.citations[0].text == GREEN_TEA
     finally:
         await app.close()
-    assert open_snapshot(snapshot_folder(settings.database_path), version) is not None
+    assert open_snapshot(snapshot_folder(settings.database_path), key) is not None
 
 
 async def test_a_snapshot_of_other_knowledge_is_not_served(tmp_path: Path) -> None:
     write_knowledge(tmp_path / "knowledge")
     settings = settings_for(tmp_path)
-    await (await Citebot.open(settings)).close()
-    (version,) = _versions(settings.database_path)
-    # Another process changed the stored intents: the version no longer describes the snapshot.
+    first = await Citebot.open(settings)
+    version = first.knowledge_version
+    await first.close()
+    # Another process changed the stored intents without recording the knowledge version they make.
     raw = sqlite3.connect(settings.database_path)
     raw.execute("UPDATE intent_files SET text = replace(text, 'Hello! Ask me about tea.', 'Hi, tea here.')")
     raw.commit()
@@ -96,7 +97,7 @@ async def test_every_change_saves_the_new_version_and_a_new_process_serves_it(tm
     try:
         await app.add_document(NOTE, title="Oolong", added_by="admin")
         added = app.knowledge_version
-        assert _versions(settings.database_path) == [added]
+        assert _keys(settings.database_path) == [app.service.knowledge.documents_key]
     finally:
         await app.close()
     again = await Citebot.open(settings)
@@ -106,6 +107,35 @@ async def test_every_change_saves_the_new_version_and_a_new_process_serves_it(tm
         assert answer.citations[0].text == "It sits between green and black tea in flavour."
         assert answer.citations[0].title == "Oolong"
         await again.remove_document("oolong")
-        assert _versions(settings.database_path) == [again.knowledge_version]
+        assert _keys(settings.database_path) == [again.service.knowledge.documents_key]
     finally:
         await again.close()
+
+
+async def test_teaching_keeps_the_saved_index_and_a_restart_serves_what_was_taught(tmp_path: Path) -> None:
+    write_knowledge(tmp_path / "knowledge", coffee=COFFEE)
+    settings = settings_for(tmp_path)
+    app = await Citebot.open(settings)
+    try:
+        before = _keys(settings.database_path)
+        saved = {
+            p.name: p.stat().st_mtime_ns
+            for p in (snapshot_folder(settings.database_path) / before[0]).iterdir()
+        }
+        await app.teach_reply(
+            "Do you sell mugs?", "We don't sell anything here, see #shop.", taught_by="admin"
+        )
+        taught_version = app.knowledge_version
+        assert _keys(settings.database_path) == before  # intents are not part of the index
+    finally:
+        await app.close()
+    again = await Citebot.open(settings)
+    try:
+        assert again.knowledge_version == taught_version
+        assert (
+            await again.ask("Do you sell mugs?", log=False)
+        ).answer.reply == "We don't sell anything here, see #shop."
+    finally:
+        await again.close()
+    folder = snapshot_folder(settings.database_path) / before[0]
+    assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == saved  # opened, never rewritten

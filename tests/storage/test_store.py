@@ -65,7 +65,7 @@ async def test_version_1_database_is_upgraded_in_place_keeping_its_rows(tmp_path
 
     store = await Store.open(path)
     try:
-        assert await store.schema_version() == SCHEMA_VERSION == 4
+        assert await store.schema_version() == SCHEMA_VERSION == 5
         old = await store.unanswered(limit=10)
         assert [q.question for q in old] == ["old one?"]
         assert old[0].reason is None  # the column v2 added
@@ -86,7 +86,7 @@ async def test_database_from_a_newer_citebot_is_refused_untouched(tmp_path: Path
     raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
     raw.commit()
     raw.close()
-    with pytest.raises(SchemaTooNewError, match=r"schema version 9, newer than the 4 this citebot knows"):
+    with pytest.raises(SchemaTooNewError, match=r"schema version 10, newer than the 5 this citebot knows"):
         await Store.open(path)
     raw = sqlite3.connect(path)
     assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 5

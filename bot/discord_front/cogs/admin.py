@@ -16,8 +16,9 @@ from bot.core.documents import fallback_title
 from bot.core.errors import KnowledgeError
 from bot.discord_front.bot import CitebotBot, NotAdmin
 from bot.discord_front.render import MARKDOWN, MESSAGE_MAX, escape_markdown, truncate
+from bot.discord_front.review import REVIEW_ITEMS, review_message
 from bot.presentation import RELOAD_FAILED, fit_lines, reload_lines, stats_lines, unanswered_lines
-from bot.runtime import DOCUMENT_SUFFIXES, LoggedQuestion, ReloadReport, Stats
+from bot.runtime import DEFAULT_REVIEW_BELOW, DOCUMENT_SUFFIXES, LoggedQuestion, ReloadReport, Stats
 
 __all__ = ["KnowledgeAdmin", "render_reload", "render_stats", "render_unanswered", "setup"]
 
@@ -219,6 +220,19 @@ class KnowledgeAdmin(commands.GroupCog, group_name="kb", group_description="Mana
             render_unanswered(rows[:PAGE_SIZE], 0), view=view, ephemeral=True
         )
 
+    @app_commands.command(name="review")
+    @app_commands.describe(
+        below=f"Also answers under this confidence, 0 to 1 (default {DEFAULT_REVIEW_BELOW})"
+    )
+    async def review(
+        self,
+        interaction: discord.Interaction[CitebotBot],
+        below: app_commands.Range[float, 0, 1] = DEFAULT_REVIEW_BELOW,
+    ) -> None:
+        """Teach me: walk the questions I declined, answered unsurely or got a 👎 for."""
+        page = await self.bot.app.review(0, below=below, guild_id=interaction.guild_id)
+        await interaction.response.send_message(**review_message(page, below), ephemeral=True)
+
     @app_commands.command(name="stats")
     @app_commands.describe(days="How many days back (default 30)")
     async def stats(
@@ -319,4 +333,5 @@ class KnowledgeAdmin(commands.GroupCog, group_name="kb", group_description="Mana
 
 async def setup(bot: CitebotBot) -> None:
     """Load the cog."""
+    bot.add_dynamic_items(*REVIEW_ITEMS)
     await bot.add_cog(KnowledgeAdmin(bot))
