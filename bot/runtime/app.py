@@ -349,7 +349,7 @@ class Citebot:
             else:
                 texts[doc_id] = (url, result)
         if failures:
-            log.warning("refresh refused: %d of %d links failed", len(failures), len(links))
+            log.info("refresh refused: %d of %d links failed", len(failures), len(links))
             raise RefreshError(failures)
         report = await self.knowledge.replace_texts(texts, dry_run=dry_run)
         return report, tuple(url for _, url, _ in links)

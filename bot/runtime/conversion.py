@@ -264,6 +264,9 @@ def pdf_document(
     """
     import pypdf
 
+    # pypdf warns of every flaw it works around ("EOF marker not found"), which the command line
+    # would print above its own message; a PDF that cannot be read gets a ConversionError instead.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     blocks: list[str] = []
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))

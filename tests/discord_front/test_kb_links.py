@@ -17,7 +17,7 @@ from tests.discord_front.fake_discord import (
     subcommand,
 )
 from tests.discord_front.harness import BotProcess, start_bot
-from tests.discord_front.test_bot_e2e import ADMIN, EPHEMERAL, MEMBER, ask, kb
+from tests.discord_front.test_bot_e2e import ADMIN, EPHEMERAL, MEMBER, ask, click, custom_ids, kb
 from tests.web_pages import PageServer
 
 
@@ -73,6 +73,9 @@ def test_a_pdf_answer_cites_its_page(fake: FakeDiscord, bot: BotProcess, server:
     answer = ask(fake, "What is HALO?")
     assert "HALO is the first living space" in answer["embeds"][0]["description"]
     assert f"]({url}), page 2, paragraph 5" in answer["embeds"][0]["fields"][0]["value"]
+    context_id = next(i for i in custom_ids(answer) if i.startswith("citebot:ctx:"))
+    context = click(fake, context_id, answer, MEMBER)["data"]["content"]
+    assert f"(<{url}>), page 2, paragraph 5:" in context  # a link without a preview
 
 
 def test_a_link_that_cannot_be_added_is_named_privately(
