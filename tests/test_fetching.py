@@ -57,7 +57,7 @@ async def test_a_pdf_keeps_its_pages_for_the_citations(server: PageServer) -> No
     page = await fetch(server.url("/docs/handbook.pdf"), OPEN)
     assert page.kind == "pdf"
     converted = fetched_document(page)
-    assert (converted.title, converted.title_from) == ("handbook", "its link")
+    assert (converted.title, converted.title_from) == ("handbook", "the end of its link")
     document = parse_document(converted.text, page.url)
     shown = [(p.section, p.text) for p in document.paragraphs]
     assert shown == [

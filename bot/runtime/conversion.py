@@ -299,7 +299,7 @@ def fetched_document(page: FetchedPage, *, title: str | None = None) -> Converte
         page.body,
         page.url,
         name=link_name(page.final_url),
-        name_from="its link",
+        name_from="the end of its link",
         title=title,
         url=page.final_url,
     )
