@@ -136,26 +136,25 @@ def _own_text(element: Any) -> str:
     return "".join(parts)
 
 
-def _html_blocks(body: Any) -> Iterator[str]:
-    """Markdown blocks of trafilatura's main text: headings, paragraphs, one per list item."""
+def _html_blocks(body: Any) -> Iterator[tuple[int, str]]:
+    """(heading level, or 0 for a paragraph; text) of trafilatura's main text, one per list item."""
     for element in body:
         if element.tag == "head":
             level = element.get("rend", "h2")[1:]
-            hashes = "#" * (int(level) if level.isdigit() and 1 <= int(level) <= 6 else 2)
             text = _collapse(_own_text(element))
             if text:
-                yield f"{hashes} {text}"
+                yield (int(level) if level.isdigit() and 1 <= int(level) <= 6 else 2), text
         elif element.tag == "list":
             for item in element.iter("item"):
                 text = _paragraph(_own_text(item))
                 if text:
-                    yield text
+                    yield 0, text
         elif element.tag in ("p", "quote"):
             # Where trafilatura falls back to the page's whole text it keeps blocks on lines.
             for line in _own_text(element).split("\n"):
                 text = _paragraph(line)
                 if text:
-                    yield text
+                    yield 0, text
 
 
 def html_document(
@@ -191,10 +190,11 @@ def html_document(
         raise ConversionError(source, f"cannot be read as a web page ({type(exc).__name__})") from exc
     if extracted is None or isinstance(extracted, dict) or extracted.body is None:
         raise ConversionError(source, "has no main text to keep")
-    blocks = list(_html_blocks(extracted.body))
-    if not any(not block.startswith("#") for block in blocks):
+    found_blocks = list(_html_blocks(extracted.body))
+    if all(level for level, _ in found_blocks):
         raise ConversionError(source, "has no main text to keep")
-    first_heading = next((b.lstrip("#").strip() for b in blocks if b.startswith("#")), None)
+    blocks = [f"{'#' * level} {text}" if level else text for level, text in found_blocks]
+    first_heading = next((text for level, text in found_blocks if level), None)
     found, found_from = (
         (extracted.title, "the page's title") if extracted.title else (first_heading, "its first heading")
     )
