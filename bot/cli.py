@@ -49,7 +49,8 @@ def render_text(answer: Answer) -> str:
         return "\n".join(lines)
     where: str | None = None
     for citation in answer.citations:
-        source = f"{citation.title}, paragraph {citation.paragraph}"
+        page = f", page {citation.page}" if citation.page else ""
+        source = f"{citation.title}{page}, paragraph {citation.paragraph}"
         if citation.published:
             source += f" ({citation.published.isoformat()})"
         if citation.url:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
 
 from bot.config import Settings
 from bot.core.answers import Answer
-from bot.core.documents import fallback_title
+from bot.core.documents import Document, fallback_title
 from bot.core.knowledge import KnowledgeBase, too_large
 
 if TYPE_CHECKING:
@@ -121,11 +121,18 @@ def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import DOCUMENT_SUFFIXES
+    from bot.runtime.conversion import file_kind
+    from bot.runtime.fetching import is_link
 
-    path: Path = args.file
+    if is_link(args.file):
+        return _add_link(args, settings)
+    path = Path(args.file)
+    if file_kind(path.name) is not None:
+        return _add_converted_file(path, args, settings)
     if path.suffix.lower() not in DOCUMENT_SUFFIXES:
         print(
-            f"citebot: {path} is not a .md or .txt file; add Markdown or plain text (nothing changed)",
+            f"citebot: {path} is not a .md or .txt file, nor .html, .pdf or an http(s) link; "
+            "add Markdown, plain text, a web page or a PDF (nothing changed)",
             file=sys.stderr,
         )
         return EXIT_INVALID
@@ -163,6 +170,74 @@ def _cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     return _run(settings, action)
 
 
+def _print_added(document: Document, title_from: str | None, version: str) -> None:
+    print(f"added {document.id}: {document.title} ({len(document.sentences)} sentences)")
+    if title_from is not None:
+        print(f"the title is {title_from}; --title sets another")
+    print(f"knowledge version {version}")
+
+
+def _add_link(args: argparse.Namespace, settings: Settings) -> int:
+    """``kb add URL``: fetch a web page or PDF and add its text, linking to it."""
+    if args.url is not None:
+        print(
+            "citebot: --url is for files; a document fetched from a link links to its page (nothing changed)",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+
+    async def action(citebot: Citebot) -> int:
+        document, converted = await citebot.add_link(
+            args.file, title=args.title, added_by=f"cli:{getpass.getuser()}"
+        )
+        _print_added(document, converted.title_from, citebot.knowledge_version)
+        return EXIT_OK
+
+    return _run(settings, action)
+
+
+def _add_converted_file(path: Path, args: argparse.Namespace, settings: Settings) -> int:
+    """``kb add FILE.html`` or ``FILE.pdf``: its text, as a link's would be."""
+    from bot.runtime.conversion import file_kind, html_document, pdf_document
+
+    try:
+        size = path.stat().st_size
+        if size > settings.max_document_bytes:
+            print(
+                f"citebot: {path} {too_large(size, settings.max_document_bytes)} (nothing changed)",
+                file=sys.stderr,
+            )
+            return EXIT_INVALID
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"citebot: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return EXIT_INVALID
+    convert = pdf_document if file_kind(path.name) == "pdf" else html_document
+    converted = convert(data, str(path), name=path.name, title=args.title, url=args.url)
+
+    async def action(citebot: Citebot) -> int:
+        document = await citebot.add_document(
+            converted.text, added_by=f"cli:{getpass.getuser()}", source=str(path)
+        )
+        _print_added(document, converted.title_from, citebot.knowledge_version)
+        return EXIT_OK
+
+    return _run(settings, action)
+
+
+def _cmd_refresh(args: argparse.Namespace, settings: Settings) -> int:
+    async def action(citebot: Citebot) -> int:
+        report, links = await citebot.refresh(dry_run=args.dry_run)
+        if not links:
+            print("no documents were added from links (kb add URL); nothing to refresh")
+            return EXIT_OK
+        print(f"fetched {len(links)} {'link' if len(links) == 1 else 'links'} again")
+        _print_report(report, command="refresh")
+        return EXIT_OK
+
+    return _run(settings, action)
+
+
 def _cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     async def action(citebot: Citebot) -> int:
         if not await citebot.remove_document(args.doc):
@@ -174,9 +249,11 @@ def _cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     return _run(settings, action)
 
 
-def _print_report(report: ReloadReport) -> None:
+def _print_report(report: ReloadReport, command: str = "reload") -> None:
     heading = "applied" if report.applied else "dry run, nothing applied"
-    print(f"reload ({heading}): knowledge version {report.previous_version} -> {report.version or 'invalid'}")
+    print(
+        f"{command} ({heading}): knowledge version {report.previous_version} -> {report.version or 'invalid'}"
+    )
     for doc_id in report.documents_added:
         print(f"  + {doc_id}")
     for doc_id in report.documents_removed:
@@ -277,13 +354,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     sub.add_parser("list", help="list the documents being served").set_defaults(handler=_cmd_list)
 
-    add = sub.add_parser("add", help="add a document (Markdown, front matter optional) from a file")
-    add.add_argument("file", type=Path, metavar="FILE")
+    add = sub.add_parser(
+        "add",
+        help="add a document: a Markdown or text file (front matter optional), a web page or PDF "
+        "file, or an http(s) link to fetch",
+    )
+    add.add_argument("file", metavar="FILE_OR_LINK")
     add.add_argument(
         "--title",
         help="title, when the file has no front matter one (default: its first heading, or file name)",
     )
-    add.add_argument("--url", help="source link, when the file has no front matter url")
+    add.add_argument("--url", help="source link, when the file has no front matter url (a link's is itself)")
     add.set_defaults(handler=_cmd_add)
 
     remove = sub.add_parser("remove", help="remove a document added by an admin")
@@ -293,6 +374,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     reload = sub.add_parser("reload", help="re-read KNOWLEDGE_DIR and switch to it in one step")
     reload.add_argument("--dry-run", action="store_true", help="only report what would change")
     reload.set_defaults(handler=_cmd_reload)
+
+    refresh = sub.add_parser("refresh", help="fetch the documents added from links again")
+    refresh.add_argument("--dry-run", action="store_true", help="only report what would change")
+    refresh.set_defaults(handler=_cmd_refresh)
 
     unanswered = sub.add_parser("unanswered", help="recent questions the bot declined")
     unanswered.add_argument(

@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=500, ge=1, le=4000)
     # The largest knowledge file read, in bytes (see bot.core.documents.MAX_DOCUMENT_BYTES).
     max_document_bytes: int = Field(default=MAX_DOCUMENT_BYTES, ge=1_000)
+    # `kb add URL` and `kb refresh` (see bot.runtime.fetching): how long one fetch may take in all
+    # (30 s: a slow page loads well within it, a stalled server holds the command no longer),
+    # and whether links may lead to private, loopback and link-local addresses.
+    fetch_timeout_seconds: float = Field(default=30.0, gt=0.0, le=600.0)
+    allow_private_urls: bool = False
     log_level: str = "INFO"
 
     # Store (`bot.storage`); `.env.example` explains each one.

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from bot.core.answers import Answer, in_quote_marks
+from bot.core.answers import Answer, in_quote_marks, page_of
 from bot.core.knowledge import DocumentSummary, KnowledgeBase
 
 if TYPE_CHECKING:  # the command line's `ask` imports this module and must not load the store
@@ -108,12 +108,13 @@ PLAIN: Markup = _Plain()
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """A document as cited: its title, link, paragraph (0: the whole document) and date."""
+    """A document as cited: its title, link, paragraph (0: the whole document), date and page."""
 
     title: str
     url: str | None
     paragraph: int
     published: str | None  # ISO date
+    page: int | None = None  # of a printed source, when the document says (bot.core.answers.page_of)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +143,7 @@ def present(answer: Answer, answer_id: int | None = None) -> Presented:
     sources: list[Source] = []
     for citation in answer.citations:
         published = citation.published.isoformat() if citation.published else None
-        source = Source(citation.title, citation.url, citation.paragraph, published)
+        source = Source(citation.title, citation.url, citation.paragraph, published, citation.page)
         if source not in sources:
             sources.append(source)
     return Presented(
@@ -171,6 +172,7 @@ class ContextParagraph:
     url: str | None
     number: int
     text: str
+    page: int | None = None
 
 
 def context_paragraphs(knowledge: KnowledgeBase, refs: Iterable[tuple[str, int]]) -> list[ContextParagraph]:
@@ -182,7 +184,11 @@ def context_paragraphs(knowledge: KnowledgeBase, refs: Iterable[tuple[str, int]]
             continue
         for paragraph in document.paragraphs:
             if paragraph.number == number:
-                found.append(ContextParagraph(document.title, document.meta.url, number, paragraph.text))
+                found.append(
+                    ContextParagraph(
+                        document.title, document.meta.url, number, paragraph.text, page_of(paragraph.section)
+                    )
+                )
     return found
 
 
@@ -211,9 +217,11 @@ def decode_refs(refs: str) -> list[tuple[str, int]]:
 
 
 def source_line(source: Source, m: Markup) -> str:
-    """The line citing a source: its linked title, the paragraph and the date."""
+    """The line citing a source: its linked title, the page, the paragraph and the date."""
     title = truncate(source.title, TITLE_CHARS)
     line = m.link(title, source.url) if source.url else m.bold(title)
+    if source.page:
+        line += m.text(f", page {source.page}")
     if source.paragraph:
         line += m.text(f", paragraph {source.paragraph}")
     return line + m.text(f" · published {source.published}") if source.published else line
@@ -239,7 +247,8 @@ def context_lines(paragraphs: Sequence[ContextParagraph], m: Markup, paragraph_c
         where = m.link(title, p.url) if p.url else m.bold(title)
         if lines:
             lines.append("")
-        lines.append(where + m.text(f", paragraph {p.number}:"))
+        page = f", page {p.page}" if p.page else ""
+        lines.append(where + m.text(f"{page}, paragraph {p.number}:"))
         lines.append(m.quote(truncate(p.text, paragraph_chars)))
     return lines
 

@@ -30,7 +30,7 @@ REQUIRED_KEYS = ["question", "answered", "confidence", "citations", "suggestions
 ANSWER_KEYS = [*REQUIRED_KEYS, "intent", "reason", "reply", "knowledge_version"]
 # A line `ask --json` could not ask: the same keys, then why.
 ERROR_KEYS = [*ANSWER_KEYS, "error"]
-CITATION_KEYS = ["document", "title", "url", "published", "paragraph", "text", "start", "end"]
+CITATION_KEYS = ["document", "title", "url", "published", "paragraph", "text", "start", "end", "page"]
 TRACE_KEYS = {"stage", "detail", "features", "contributions", "candidates"}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["EXPLAINED_CONTRIBUTIONS", "Answer", "Citation", "Reason", "Trace", "in_quote_marks"]
+__all__ = [
+    "EXPLAINED_CONTRIBUTIONS",
+    "Answer",
+    "Citation",
+    "Reason",
+    "Trace",
+    "in_quote_marks",
+    "page_heading",
+    "page_of",
+]
 
 # Contributions printed by ``ask --explain``: the largest, enough to see what decided without
 # reading every feature (the trace itself keeps them all).
@@ -43,6 +53,24 @@ def in_quote_marks(text: str) -> str:
     return f"“{text}”"
 
 
+# A section heading that is exactly "Page N" says the paragraphs under it are on page N of a
+# printed source (a PDF added with `kb add` gets one per page), so citations can give the page.
+# The rule lives here, beside the citation that shows it, rather than in bot.core.documents:
+# it only labels answers and never changes which sentence is chosen.
+_PAGE_HEADING = re.compile(r"Page ([1-9][0-9]{0,5})")
+
+
+def page_heading(page: int) -> str:
+    """The section heading that puts the paragraphs under it on ``page``."""
+    return f"Page {page}"
+
+
+def page_of(section: str | None) -> int | None:
+    """The page a paragraph under the heading ``section`` is on; None when it names no page."""
+    match = _PAGE_HEADING.fullmatch(section or "")
+    return int(match.group(1)) if match else None
+
+
 @dataclass(frozen=True, slots=True)
 class Citation:
     """One quoted sentence and where it comes from."""
@@ -55,6 +83,7 @@ class Citation:
     text: str  # the sentence, verbatim
     start: int  # character offsets of ``text`` in the document body
     end: int
+    page: int | None = None  # the page of a printed source (see page_of), when the document says
 
     def to_json(self) -> dict[str, Any]:
         """The citation as a JSON-ready dict."""
@@ -67,6 +96,7 @@ class Citation:
             "text": self.text,
             "start": self.start,
             "end": self.end,
+            "page": self.page,
         }
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from bot.core.answers import Answer, Citation, Reason, Trace
+from bot.core.answers import Answer, Citation, Reason, Trace, page_of
 from bot.core.errors import QuestionError
 from bot.core.index import FloatArray
 from bot.core.intent_matcher import IntentMatch, chitchat_match
@@ -321,6 +321,7 @@ def _citation(knowledge: KnowledgeBase, position: int) -> Citation:
         sentence.text,
         sentence.start,
         sentence.end,
+        page_of(document.paragraphs[sentence.paragraph - 1].section),
     )
 
 

@@ -3,6 +3,8 @@
 - :mod:`bot.runtime.app`: :class:`Citebot`, the application object fronts talk to;
 - :mod:`bot.runtime.knowledge_sync`: reload, add, remove and diff the knowledge;
 - :mod:`bot.runtime.review`: the review queue of questions worth teaching;
+- :mod:`bot.runtime.fetching`, :mod:`bot.runtime.conversion`: documents from links, web pages and
+  PDFs (bounded, address-checked fetches; their text as Markdown documents);
 - :mod:`bot.runtime.question_log`: the question log, its background writer and pseudonymous ids;
 - :mod:`bot.runtime.guild_settings`: per-guild settings, cached;
 - :mod:`bot.runtime.cooldowns`, :mod:`bot.runtime.in_flight`, :mod:`bot.runtime.reply_order`:

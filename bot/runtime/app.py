@@ -14,11 +14,12 @@ import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.core.answers import Answer
 from bot.core.documents import Document
-from bot.core.errors import KnowledgeError, KnowledgeProblem
+from bot.core.errors import CitebotError, KnowledgeError, KnowledgeProblem
 from bot.core.intents import Intent, fold_example
 from bot.core.service import QAService
 from bot.runtime.cooldowns import Cooldowns
@@ -36,6 +37,10 @@ from bot.runtime.review import (
 )
 from bot.storage import DayActivity, GuildSettings, LoggedQuestion, QuestionRecord, Stats, Store
 from bot.storage.snapshot import snapshot_folder
+
+if TYPE_CHECKING:  # aiohttp, trafilatura and pypdf load only when a link is fetched (0.3 s and more)
+    from bot.runtime.conversion import Converted
+    from bot.runtime.fetching import FetchLimits
 
 __all__ = ["AskResult", "Citebot", "Health"]
 
@@ -304,6 +309,70 @@ class Citebot:
     ) -> Document:
         """Add an admin document; see :meth:`KnowledgeSync.add_document`."""
         return await self.knowledge.add_document(text, title=title, url=url, added_by=added_by, source=source)
+
+    @property
+    def fetch_limits(self) -> FetchLimits:
+        """The bounds of every fetch, from the settings."""
+        from bot.runtime.fetching import FetchLimits
+
+        settings = self.settings
+        return FetchLimits(
+            settings.max_document_bytes, settings.fetch_timeout_seconds, settings.allow_private_urls
+        )
+
+    async def add_link(
+        self, url: str, *, title: str | None = None, added_by: str
+    ) -> tuple[Document, Converted]:
+        """Fetch a web page or PDF and add its text as an admin document linking to the page.
+
+        Raises :class:`~bot.runtime.fetching.FetchError` or
+        :class:`~bot.runtime.conversion.ConversionError` naming the link, and
+        :class:`KnowledgeError` as :meth:`add_document` does; nothing changes then.
+        """
+        from bot.runtime.conversion import fetched_document
+        from bot.runtime.fetching import fetch
+
+        page = await fetch(url, self.fetch_limits)
+        converted = await asyncio.to_thread(fetched_document, page, title=title)
+        document = await self.add_document(converted.text, added_by=added_by, source=page.url)
+        return document, converted
+
+    async def refresh(self, *, dry_run: bool = False) -> tuple[ReloadReport, tuple[str, ...]]:
+        """Fetch every document added from a link again and switch to the new texts in one step.
+
+        Returns the report (as a reload's) and the links fetched. When any link cannot be fetched
+        or read, raises :class:`~bot.runtime.fetching.RefreshError` naming each, and nothing
+        changes: the documents keep what they said.
+        """
+        from bot.runtime.conversion import ConversionError, fetched_document
+        from bot.runtime.fetching import FetchError, RefreshError, fetch
+
+        links = await self.knowledge.links()
+        # A few at a time: enough to overlap slow servers, few enough not to hammer one site.
+        gate = asyncio.Semaphore(4)
+
+        async def fetch_again(url: str, title: str) -> str:
+            async with gate:
+                page = await fetch(url, self.fetch_limits)
+            return (await asyncio.to_thread(fetched_document, page, title=title)).text
+
+        results = await asyncio.gather(
+            *(fetch_again(url, title) for _, url, title in links), return_exceptions=True
+        )
+        failures: list[CitebotError] = []
+        texts: dict[str, tuple[str, str]] = {}
+        for (doc_id, url, _), result in zip(links, results, strict=True):
+            if isinstance(result, FetchError | ConversionError):
+                failures.append(result)
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                texts[doc_id] = (url, result)
+        if failures:
+            log.info("refresh refused: %d of %d links failed", len(failures), len(links))
+            raise RefreshError(failures)
+        report = await self.knowledge.replace_texts(texts, dry_run=dry_run)
+        return report, tuple(url for _, url, _ in links)
 
     async def remove_document(self, doc_id: str) -> bool:
         """Remove an admin document; see :meth:`KnowledgeSync.remove_document`."""

@@ -24,7 +24,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -60,8 +60,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# Files an admin may add: Markdown (front matter optional) and plain text. Anything else (YAML,
-# PDF, HTML) would be read as prose and quoted back as answers.
+# Files an admin may add as they are: Markdown (front matter optional) and plain text. Anything
+# else (YAML, PDF, HTML) would be read as prose and quoted back as answers; web pages and PDFs are
+# converted to Markdown first (bot.runtime.conversion).
 DOCUMENT_SUFFIXES = (".md", ".txt")
 
 
@@ -558,6 +559,55 @@ class KnowledgeSync:
         log.info("document %s added by %s; knowledge version %s", document.id, added_by, knowledge.version)
         served = knowledge.document(document.id)
         return served if served is not None else document
+
+    async def links(self) -> list[tuple[str, str, str]]:
+        """(id, link, title) of every admin document added from a link, in id order."""
+        from bot.runtime.fetching import is_link  # aiohttp only where links are fetched
+
+        stored = await self.store.load_knowledge()
+        return sorted(
+            (row.id, row.source, row.title)
+            for row in stored.documents
+            if row.source_kind == "admin" and is_link(row.source)
+        )
+
+    async def replace_texts(
+        self, texts: Mapping[str, tuple[str, str]], *, dry_run: bool = False
+    ) -> ReloadReport:
+        """Give admin documents new text, ``{id: (source, text)}``, in one step; report as a reload does.
+
+        A document is replaced only while it still comes from ``source`` (it may have been removed,
+        or removed and added again from elsewhere, meanwhile); its id, title, who added it and
+        when stay. Raises :class:`KnowledgeError` when a new text is invalid; nothing changes then.
+        """
+        async with self._knowledge_lock:
+            stored = await self.store.load_knowledge()
+            served = self.service.knowledge
+            rows: list[StoredDocument] = []
+            for row in stored.documents:
+                new = texts.get(row.id)
+                if row.source_kind != "admin" or new is None or new[0] != row.source or new[1] == row.text:
+                    rows.append(row)
+                    continue
+                document = await asyncio.to_thread(parse_document, new[1], row.source, doc_id=row.id)
+                rows.append(replace(_row(document, new[1], "admin", row.added_by), added_at=row.added_at))
+            if dry_run:
+                knowledge = await asyncio.to_thread(
+                    lambda: build_knowledge(_parse_rows(rows, served), _parse_intents(stored.intent_files))
+                )
+            else:
+                knowledge = await self._apply(rows, stored)
+            report = self._report(
+                served, knowledge.documents, (), applied=not dry_run, version=knowledge.version
+            )
+        log.info(
+            "refresh%s: ~%d documents, version %s -> %s",
+            " (dry run)" if dry_run else "",
+            len(report.documents_changed),
+            report.previous_version,
+            report.version,
+        )
+        return report
 
     async def remove_document(self, doc_id: str) -> bool:
         """Remove an admin document; False if there is none with that id.

@@ -141,16 +141,21 @@ class KnowledgeAdmin(commands.GroupCog, group_name="kb", group_description="Mana
 
     @app_commands.command(name="add")
     @app_commands.describe(
-        file="A .md or .txt file", title="The document's title", url="Where it was published"
+        file="A .md or .txt file (or leave it out and give a url to fetch)",
+        title="The document's title",
+        url="Where it was published; without a file, the web page or PDF to fetch",
     )
     async def add(
         self,
         interaction: discord.Interaction[CitebotBot],
-        file: discord.Attachment,
+        file: discord.Attachment | None = None,
         title: str | None = None,
         url: str | None = None,
     ) -> None:
-        """Add a document from an attached .md or .txt file."""
+        """Add a document from an attached .md or .txt file, or from a web page or PDF link."""
+        if file is None:
+            await self._add_link(interaction, url, title)
+            return
         if not file.filename.lower().endswith(DOCUMENT_SUFFIXES) or file.size > MAX_UPLOAD_BYTES:
             await interaction.response.send_message(
                 "Please attach a .md or .txt file under 1 MB.", ephemeral=True
@@ -178,6 +183,38 @@ class KnowledgeAdmin(commands.GroupCog, group_name="kb", group_description="Mana
         await interaction.followup.send(
             f"Added **{escape_markdown(document.title)}** (`{document.id}`, "
             f"{len(document.paragraphs)} paragraphs).{origin}",
+            ephemeral=True,
+        )
+
+    async def _add_link(
+        self, interaction: discord.Interaction[CitebotBot], url: str | None, title: str | None
+    ) -> None:
+        """``/kb add url:`` without a file: fetch the page or PDF and add its text."""
+        if url is None:
+            await interaction.response.send_message(
+                "Please attach a .md or .txt file, or give the `url` of a web page or PDF to fetch.",
+                ephemeral=True,
+            )
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        # A fetch or conversion error names the link; the cog's error handler shows it privately.
+        document, converted = await self.bot.app.add_link(
+            url, title=title, added_by=f"discord:{interaction.user.id}"
+        )
+        log.info(
+            "document added from a link id=%s guild=%s user=%s",
+            document.id,
+            interaction.guild_id,
+            interaction.user.id,
+        )
+        origin = (
+            f"\nThe title is {converted.title_from}; the `title` option sets another."
+            if converted.title_from
+            else ""
+        )
+        await interaction.followup.send(
+            f"Added **{escape_markdown(document.title)}** (`{document.id}`, "
+            f"{len(document.paragraphs)} paragraphs) from <{document.meta.url}>.{origin}",
             ephemeral=True,
         )
 
