@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import PurePath
@@ -21,18 +22,20 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from bot.core.errors import KnowledgeError, KnowledgeProblem
-from bot.core.sentences import segment
+from bot.core.parallel import chunks, in_processes
 
 __all__ = [
     "MAX_DOCUMENT_BYTES",
     "DescribedDocuments",
     "Document",
     "DocumentMeta",
+    "DocumentText",
     "Paragraph",
     "Sentence",
     "fallback_title",
     "load_yaml",
     "parse_document",
+    "parse_documents",
     "sentence_spans",
     "slugify",
     "spans_in",
@@ -171,6 +174,9 @@ def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     same as ``pysbd.Segmenter(language="en", clean=False)`` but compiled once. Cached by
     paragraph text: unchanged paragraphs are not re-split on reload.
     """
+    # Imported here: pysbd's rules take 40 ms to load, and a start from a snapshot splits nothing.
+    from bot.core.sentences import segment
+
     return spans_in(segment(text), text)
 
 
@@ -244,8 +250,16 @@ def _meta(raw: dict[str, Any], source: str) -> DocumentMeta:
         raise KnowledgeError(problems) from exc
 
 
+# A body this long has its sentences split in worker processes (a 20 MB manual: 200k sentences).
+PARALLEL_BYTES = 2_000_000
+
+
+def _spans_of_all(texts: Sequence[str]) -> list[tuple[tuple[int, int], ...]]:
+    return [sentence_spans(text) for text in texts]
+
+
 def _paragraphs(body: str) -> tuple[Paragraph, ...]:
-    paragraphs: list[Paragraph] = []
+    blocks: list[tuple[int, int, str | None]] = []  # (start, end, section) of each paragraph
     section: str | None = None
     block_start = 0
     separators = [*_BLOCK_SEPARATOR.finditer(body), None]
@@ -265,14 +279,19 @@ def _paragraphs(body: str) -> tuple[Paragraph, ...]:
         text = body[cursor:block_end]
         if text.strip():
             lead = len(text) - len(text.lstrip())
-            start, end = cursor + lead, cursor + len(text.rstrip())
-            number = len(paragraphs) + 1
-            sentences = tuple(
-                Sentence(body[start + s : start + e], number, start + s, start + e)
-                for s, e in sentence_spans(body[start:end])
-            )
-            paragraphs.append(Paragraph(number, body[start:end], start, end, section, sentences))
+            blocks.append((cursor + lead, cursor + len(text.rstrip()), section))
         block_start = separator.end() if separator else len(body)
+    texts = [body[start:end] for start, end, _ in blocks]
+    runs, _ = in_processes(
+        _spans_of_all, chunks(texts, 4 * (os.cpu_count() or 1)), worth_it=len(body) >= PARALLEL_BYTES
+    )
+    spans = [found for run in runs for found in run]
+    paragraphs: list[Paragraph] = []
+    for number, ((start, end, under), found) in enumerate(zip(blocks, spans, strict=True), 1):
+        sentences = tuple(
+            Sentence(body[start + s : start + e], number, start + s, start + e) for s, e in found
+        )
+        paragraphs.append(Paragraph(number, body[start:end], start, end, under, sentences))
     return tuple(paragraphs)
 
 
@@ -296,6 +315,33 @@ def fallback_title(text: str, file_name: str) -> tuple[str, str] | None:
     if stem:
         return stem[:MAX_TITLE_CHARS].strip(), "its file name"
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentText:
+    """A document's text to parse, with what :func:`parse_document` takes besides."""
+
+    text: str
+    source: str
+    doc_id: str | None = None
+    title: str | None = None
+    url: str | None = None
+
+
+def _parse_or_problems(item: DocumentText) -> Document | list[KnowledgeProblem]:
+    try:
+        return parse_document(item.text, item.source, doc_id=item.doc_id, title=item.title, url=item.url)
+    except KnowledgeError as exc:
+        return list(exc.problems)
+
+
+def parse_documents(items: Sequence[DocumentText]) -> list[Document | list[KnowledgeProblem]]:
+    """:func:`parse_document` of each item, in worker processes when there is much text; each a
+    document, or the problems that made it invalid.
+    """
+    worth_it = sum(len(item.text) for item in items) >= PARALLEL_BYTES
+    parsed, _ = in_processes(_parse_or_problems, items, worth_it=worth_it)
+    return parsed
 
 
 def parse_document(

@@ -15,27 +15,23 @@ of answer it can give) is computed at build time, once per knowledge version.
 from __future__ import annotations
 
 import math
-import multiprocessing
-import os
 import re
-import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, cast, overload
 
 import numpy as np
 import numpy.typing as npt
-from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.core.documents import DescribedDocuments, Document, Sentence
 from bot.core.english import ALIAS_CUE, DERIVATIONAL_SUFFIXES, NAME_JOINERS, PRONOUNS
 from bot.core.lexicon import synonyms
 from bot.core.mentions import AnswerType, Mention, answer_mentions
+from bot.core.parallel import in_processes
 from bot.core.text import content_terms, tokenize
 
 __all__ = [
@@ -198,6 +194,30 @@ class BM25:
     def idf(self) -> IdfView:
         """``term -> idf`` for the terms this level holds."""
         return IdfView(self)
+
+    def sparse_scores(self, terms: dict[str, float]) -> tuple[IntArray, FloatArray]:
+        """(units with a score, in order; their scores) for ``terms``: :meth:`scores` without the zeros.
+
+        Costs what the terms' postings hold, not the size of the collection. The sums are the
+        same as :meth:`scores`, bit for bit: each unit's contributions are added in term order.
+        """
+        units: list[npt.NDArray[Any]] = []
+        contributions: list[FloatArray] = []
+        for term, weight in terms.items():
+            i = self.strings.get(term)
+            if i is None:
+                continue
+            a, b = self.ptr[i], self.ptr[i + 1]
+            if a != b:
+                units.append(self.units[a:b])
+                contributions.append(weight * self.weights[a:b])
+        if not units:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        found, where = np.unique(np.concatenate(units), return_inverse=True)
+        summed = np.bincount(where, weights=np.concatenate(contributions), minlength=len(found)).astype(
+            np.float64
+        )
+        return found.astype(np.int64), summed
 
     def scores(self, terms: dict[str, float]) -> FloatArray:
         """BM25 score of every unit for ``terms`` (term -> query weight)."""
@@ -406,17 +426,9 @@ def _analyse(texts: list[str]) -> _Analysis:
 
 def _analyse_all(texts: list[str], meanwhile: Callable[[], T]) -> tuple[list[_Analysis], T]:
     """:func:`_analyse` over ``texts`` in runs (in worker processes when many), and ``meanwhile()``."""
-    chunks = [texts[at : at + CHUNK_SENTENCES] for at in range(0, len(texts), CHUNK_SENTENCES)]
-    workers = min(len(chunks), os.cpu_count() or 1)
-    if len(texts) < PARALLEL_FROM or workers < 2:
-        return [_analyse(chunk) for chunk in chunks], meanwhile()
-    # Forking is fastest (nothing to import again), but forking a process that runs threads (the
-    # bots do) can deadlock the child on a lock some thread held: then start them afresh.
-    method = "fork" if threading.active_count() == 1 and os.name == "posix" else "spawn"
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
-        futures = [pool.submit(_analyse, chunk) for chunk in chunks]
-        other = meanwhile()
-        return [future.result() for future in futures], other
+    runs = [texts[at : at + CHUNK_SENTENCES] for at in range(0, len(texts), CHUNK_SENTENCES)]
+    parts, other = in_processes(_analyse, runs, worth_it=len(texts) >= PARALLEL_FROM, meanwhile=meanwhile)
+    return parts, cast(T, other)
 
 
 def _concatenate(
@@ -521,6 +533,7 @@ def build_arrays(documents: Sequence[Document]) -> IndexArrays:
     is_token = np.zeros(words, dtype=np.bool_)
     is_token[arrays["token_ids"]] = True
     arrays["is_token"] = is_token
+    arrays["spell_key"], arrays["spell_length"] = _spelling_keys(strings)
     arrays["text"] = np.frombuffer(b"".join(blob), dtype=np.uint8)
     term_ptr, term_ids = arrays["term_ptr"], arrays["term_ids"]
     levels = {
@@ -533,6 +546,30 @@ def build_arrays(documents: Sequence[Document]) -> IndexArrays:
         for name, array in BM25.arrays(level_ptr, level_ids, words).items():
             arrays[f"{level}_bm25_{name}"] = array
     return IndexArrays(arrays, strings, list(sections), aliases)
+
+
+_LETTER_BITS = np.zeros(256, dtype=np.uint64)
+for _bit, _char in enumerate("abcdefghijklmnopqrstuvwxyz0123456789"):
+    _LETTER_BITS[ord(_char)] = np.uint64(1) << np.uint64(_bit)
+
+
+def _spelling_key(word: str) -> int:
+    """Which letters and digits ``word`` holds, one bit each."""
+    key = 0
+    for char in set(word):
+        if ord(char) < 256:
+            key |= int(_LETTER_BITS[ord(char)])
+    return key
+
+
+def _spelling_keys(strings: list[str]) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
+    """The letters each word holds (:func:`_spelling_key`) and its length, for every word."""
+    lengths = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
+    if not strings:
+        return np.zeros(0, dtype=np.uint64), lengths
+    codes = np.frombuffer("\0".join(strings).encode("latin-1", "replace"), dtype=np.uint8)
+    starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
+    return np.bitwise_or.reduceat(_LETTER_BITS[codes], starts), lengths
 
 
 class _Lazy(Sequence[Any]):
@@ -633,27 +670,30 @@ class KnowledgeIndex:
         )
         self.surface_vocabulary = _SurfaceVocabulary(self.strings, a["is_token"])
         self._doc_by_id: dict[str, int] | None = None
-        self._spelling_lists: tuple[list[str], list[str]] | None = None
         self._corrections: dict[str, str | None] = {}
         # idf of a term absent from the knowledge base: rarer than any term it holds.
         self.unseen_idf = math.log(1 + (sizes["sentence"] + 0.5) / 0.5)
 
     def _sentence(self, i: int) -> IndexedSentence:
+        # Each numpy scalar read costs about a microsecond: read bounds in pairs, as Python ints.
         a = self.arrays.arrays
-        words = self.strings.words
+        table = self.strings.table
         doc, paragraph = int(a["sentence_doc"][i]), int(a["sentence_paragraph"][i])
         start, end = a["sentence_span"][i].tolist()
         low, high = a["sentence_bytes"][i].tolist()
         text = a["text"][low:high].tobytes().decode()
         sentence = Sentence(text, int(a["paragraph_number"][paragraph]), start, end)
-        tokens = words(a["token_ids"][a["token_ptr"][i] : a["token_ptr"][i + 1]])
-        terms = words(a["term_ids"][a["term_ptr"][i] : a["term_ptr"][i + 1]])
-        defines = words(a["define_ids"][a["define_ptr"][i] : a["define_ptr"][i + 1]])
+        tokens, terms, defines = (self._words(name, i) for name in ("token", "term", "define"))
         mentions: list[Mention] = []
-        word_ptr, word_ids = a["mention_word_ptr"], a["mention_word_ids"]
-        for m in range(int(a["mention_ptr"][i]), int(a["mention_ptr"][i + 1])):
-            kind = _KINDS[int(a["mention_kind"][m])]
-            mentions.append((kind, frozenset(words(word_ids[word_ptr[m] : word_ptr[m + 1]]))))
+        first, last = a["mention_ptr"][i : i + 2].tolist()
+        if first != last:
+            kinds = a["mention_kind"][first:last].tolist()
+            bounds = a["mention_word_ptr"][first : last + 1].tolist()
+            said = a["mention_word_ids"][bounds[0] : bounds[-1]].tolist()
+            base = bounds[0]
+            for m, kind in enumerate(kinds):
+                words = said[bounds[m] - base : bounds[m + 1] - base]
+                mentions.append((_KINDS[kind], frozenset([table[w] for w in words])))
         flags = int(a["sentence_flags"][i])
         return IndexedSentence(
             doc,
@@ -666,6 +706,20 @@ class KnowledgeIndex:
             bool(flags & _ANAPHORIC),
             frozenset(defines) if defines else _NOTHING,
         )
+
+    def terms_of(self, position: int) -> tuple[str, ...]:
+        """The terms of the sentence at ``position``, without making the whole sentence."""
+        return self._words("term", position)
+
+    def tokens_of(self, position: int) -> tuple[str, ...]:
+        """The tokens of the sentence at ``position``, without making the whole sentence."""
+        return self._words("token", position)
+
+    def _words(self, name: str, position: int) -> tuple[str, ...]:
+        a = self.arrays.arrays
+        first, last = a[f"{name}_ptr"][position : position + 2].tolist()
+        table = self.strings.table
+        return tuple([table[w] for w in a[f"{name}_ids"][first:last].tolist()])
 
     def document_position(self, doc_id: str) -> int | None:
         """Where document ``doc_id`` is in :attr:`documents`, if it is there."""
@@ -736,24 +790,38 @@ class KnowledgeIndex:
             return None
         if token in self._corrections:
             return self._corrections[token]
-        if self._spelling_lists is None:
-            is_token = self.arrays.arrays["is_token"]
-            idf = self.sentence_bm25.idf
-            table = self.strings.table
-            surface = sorted(w for i, w in enumerate(table) if is_token[i])
-            stems = sorted(w for i, w in enumerate(table) if not is_token[i] and w.isalpha() and w in idf)
-            self._spelling_lists = surface, stems
-        surface, stems = self._spelling_lists
         # OSA distance: a swapped pair of letters ("lanuch") is one slip, as a reader sees it.
         limit = 1 if len(token) < 9 else 2
-        found = process.extractOne(token, surface, scorer=OSA.distance, score_cutoff=limit)
-        if found is None:
+        # Only words that could be that close are compared: an edit changes a length by one at
+        # most, and adds or loses at most two of the letters a word holds. That test runs on
+        # arrays of every word's letters and length, not on the words themselves.
+        a = self.arrays.arrays
+        key = np.uint64(_spelling_key(token))
+        near = (np.abs(a["spell_length"] - len(token)) <= limit) & (
+            np.bitwise_count(a["spell_key"] ^ key) <= 2 * limit
+        )
+        is_token = a["is_token"]
+        fixed = self._closest(token, np.flatnonzero(near & is_token).tolist(), limit)
+        if fixed is None:
             # Against the stems too: "lanuch" is one slip from "launch", which the documents may
             # only write as "launched".
-            found = process.extractOne(token, stems, scorer=OSA.distance, score_cutoff=limit)
-        fixed = None if found is None else str(found[0])
-        # A scan of the whole vocabulary per unknown word: remember the answer, in bounded space.
+            table, idf = self.strings.table, self.sentence_bm25.idf
+            stems = [
+                i for i in np.flatnonzero(near & ~is_token).tolist() if table[i].isalpha() and table[i] in idf
+            ]
+            fixed = self._closest(token, stems, limit)
         if len(self._corrections) >= CORRECTION_CACHE:
             self._corrections.clear()
         self._corrections[token] = fixed
         return fixed
+
+    def _closest(self, token: str, candidates: list[int], limit: int) -> str | None:
+        """The candidate word nearest ``token`` within ``limit`` edits; the first in sort order on a tie."""
+        table = self.strings.table
+        best: tuple[int, str] | None = None
+        for i in candidates:
+            word = table[i]
+            distance = OSA.distance(token, word, score_cutoff=limit)
+            if distance <= limit and (best is None or (distance, word) < best):
+                best = distance, word
+        return None if best is None else best[1]

@@ -19,7 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.core.documents import MAX_DOCUMENT_BYTES, DescribedDocuments, Document, parse_document, slugify
+from bot.core.documents import (
+    MAX_DOCUMENT_BYTES,
+    DescribedDocuments,
+    Document,
+    DocumentText,
+    parse_documents,
+    slugify,
+)
 from bot.core.errors import KnowledgeError, KnowledgeProblem
 from bot.core.index import KnowledgeIndex
 from bot.core.intent_matcher import IntentMatcher
@@ -291,12 +298,19 @@ def read_knowledge_dir(directory: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> 
     texts, problems = read_knowledge_texts(directory, max_bytes)
     documents: list[Document] = []
     intents: list[tuple[Intent, str]] = []
+    parsed = iter(
+        parse_documents([DocumentText(i.text, i.source, i.doc_id) for i in texts if i.doc_id is not None])
+    )
     for item in texts:
-        try:
-            if item.doc_id is not None:
-                documents.append(parse_document(item.text, item.source, doc_id=item.doc_id))
+        if item.doc_id is not None:
+            document = next(parsed)
+            if isinstance(document, Document):
+                documents.append(document)
             else:
-                intents.extend((intent, item.source) for intent in parse_intent_file(item.text, item.source))
+                problems.extend(document)
+            continue
+        try:
+            intents.extend((intent, item.source) for intent in parse_intent_file(item.text, item.source))
         except KnowledgeError as exc:
             problems.extend(exc.problems)
     if problems:

@@ -29,12 +29,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from bot.core.documents import Document, Sentence, parse_document, slugify
+from bot.core.documents import Document, DocumentText, Sentence, parse_document, parse_documents, slugify
 from bot.core.errors import CitebotError, KnowledgeError, KnowledgeProblem
 from bot.core.index import KnowledgeIndex
 from bot.core.intents import Intent, fold_example, merge_taught, parse_intent_file, resolve_intents
 from bot.core.knowledge import (
     KnowledgeBase,
+    KnowledgeText,
     build_knowledge,
     document_hashes,
     documents_key,
@@ -174,17 +175,26 @@ def _read_folder(
     texts, problems = read_knowledge_texts(directory, max_bytes)
     documents: list[tuple[Document, str]] = []
     intent_files: list[StoredIntentFile] = []
+
+    def unchanged(item: KnowledgeText) -> Document | None:
+        previous = (known or {}).get(item.doc_id or "")
+        if previous is not None and previous[0] == item.text and previous[1].source == item.source:
+            return previous[1]
+        return None
+
+    changed = [i for i in texts if i.doc_id is not None and unchanged(i) is None]
+    parsed = iter(parse_documents([DocumentText(i.text, i.source, i.doc_id) for i in changed]))
     for item in texts:
-        try:
-            if item.doc_id is not None:
-                previous = (known or {}).get(item.doc_id)
-                if previous is not None and previous[0] == item.text and previous[1].source == item.source:
-                    documents.append((previous[1], item.text))
-                else:
-                    documents.append((parse_document(item.text, item.source, doc_id=item.doc_id), item.text))
+        if item.doc_id is not None:
+            document = unchanged(item) or next(parsed)
+            if isinstance(document, Document):
+                documents.append((document, item.text))
             else:
-                parse_intent_file(item.text, item.source)  # validate now, so the error names this file
-                intent_files.append(StoredIntentFile(item.source, item.text))
+                problems.extend(document)
+            continue
+        try:
+            parse_intent_file(item.text, item.source)  # validate now, so the error names this file
+            intent_files.append(StoredIntentFile(item.source, item.text))
         except KnowledgeError as exc:
             problems.extend(exc.problems)
     if problems:

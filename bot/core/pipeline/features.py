@@ -256,6 +256,7 @@ def candidate_features(
     measures = [MEASURE_PATTERNS[m] for m in question.measures]
     top_blended = float(retrieval.blended[0]) if len(retrieval.blended) and retrieval.blended[0] > 0 else 1.0
     sentences = index.sentences
+    sentence_doc = index.sentence_doc
 
     focus_by_doc: dict[int, tuple[dict[str, float], float]] = {}
     rows: list[list[float]] = []
@@ -266,12 +267,13 @@ def candidate_features(
         related = {relative_of[t] for t in present if t in relative_of} - present
         synonymous = {synonym_of[t] for t in present if t in synonym_of} - present - related
         title = index.title_terms[indexed.doc]
+        # Only the neighbours' words: a whole sentence is made only for the candidates.
         before = (
-            sentences[position - 1].terms if position and sentences[position - 1].doc == indexed.doc else ()
+            index.terms_of(position - 1) if position and sentence_doc[position - 1] == indexed.doc else ()
         )
         after = (
-            sentences[position + 1].terms
-            if position + 1 < len(sentences) and sentences[position + 1].doc == indexed.doc
+            index.terms_of(position + 1)
+            if position + 1 < len(sentences) and sentence_doc[position + 1] == indexed.doc
             else ()
         )
         paragraph = index.paragraph_terms[indexed.paragraph]
@@ -350,7 +352,7 @@ def candidate_features(
             row["relation_present"] = float(has_relation)
             row["relation_absent"] = float(not has_relation)
         if numbers:
-            earlier = sentences[position - 1].tokens if before else ()
+            earlier = index.tokens_of(position - 1) if before else ()
             row["numbers_missing"] = sum(t not in said and t not in earlier for t in numbers) / len(numbers)
         row["negation_mismatch"] = float(question.negated != (not said.isdisjoint(NEGATION_TOKENS)))
         row["lead"] = float(indexed.lead)

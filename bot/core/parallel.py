@@ -1,0 +1,63 @@
+"""Knowledge building spread over the machine's cores, for knowledge of a million sentences.
+
+Splitting sentences and analysing them is pure Python under the GIL, so threads do not help and
+worker processes do. Starting them costs time (a forked worker little, a spawned one an import of
+the engine), so callers say whether the work is worth it; small knowledge is built in-process.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+__all__ = ["chunks", "in_processes"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+M = TypeVar("M")
+
+# Set in worker processes: a worker runs its share in-process, never a pool of its own.
+_in_worker = False
+
+
+def _mark_worker() -> None:
+    global _in_worker
+    _in_worker = True
+
+
+def chunks(items: Sequence[T], parts: int) -> list[Sequence[T]]:
+    """``items`` in at most ``parts`` consecutive runs of nearly equal length."""
+    size = max(1, -(-len(items) // max(1, parts)))
+    return [items[at : at + size] for at in range(0, len(items), size)]
+
+
+def in_processes(
+    function: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    worth_it: bool,
+    meanwhile: Callable[[], M] | None = None,
+) -> tuple[list[R], M | None]:
+    """``[function(item) for item in items]``, in worker processes when ``worth_it``; and ``meanwhile()``.
+
+    ``meanwhile`` runs in this process while the workers work. ``function`` and the items must
+    pickle (a module-level function; plain data).
+    """
+    workers = min(len(items), os.cpu_count() or 1)
+    if not worth_it or workers < 2 or _in_worker:
+        results = [function(item) for item in items]
+        return results, meanwhile() if meanwhile is not None else None
+    # Imported here: most processes (every start from a snapshot) never build anything.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # Forking is fastest (nothing to import again), but forking a process that runs threads (the
+    # bots do) can deadlock the child on a lock some thread held: then start them afresh.
+    method = "fork" if threading.active_count() == 1 and os.name == "posix" else "spawn"
+    context = multiprocessing.get_context(method)
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_mark_worker) as pool:
+        futures = [pool.submit(function, item) for item in items]
+        other = meanwhile() if meanwhile is not None else None
+        return [future.result() for future in futures], other
