@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import chain
 from typing import Any, TypeVar, cast, overload
 
@@ -61,6 +62,8 @@ BM25_B = 0.5
 MIN_RELATIVE_STEM = 4
 # Unknown words whose spelling correction is remembered, per index.
 CORRECTION_CACHE = 4096
+# Words whose ids an IdfView remembers.
+IDF_CACHE = 65536
 # Sentences kept materialised: the candidates of the last few hundred questions.
 SENTENCE_CACHE = 8192
 _KINDS: tuple[AnswerType, ...] = tuple(AnswerType)
@@ -134,11 +137,19 @@ class IdfView:
 
     def __init__(self, bm25: BM25) -> None:
         self._bm25 = bm25
+        # A question asks about the same few hundred words many times over (relatives, synonyms,
+        # features); each array read costs a microsecond, a dictionary hit a tenth of that.
+        self._ids: dict[str, int | None] = {}
 
     def _id(self, term: str) -> int | None:
+        if term in self._ids:
+            return self._ids[term]
         i = self._bm25.strings.get(term)
-        if i is None or self._bm25.ptr[i + 1] == self._bm25.ptr[i]:
-            return None
+        if i is not None and self._bm25.ptr[i + 1] == self._bm25.ptr[i]:
+            i = None
+        if len(self._ids) >= IDF_CACHE:
+            self._ids.clear()
+        self._ids[term] = i
         return i
 
     def __contains__(self, term: object) -> bool:
@@ -190,34 +201,10 @@ class BM25:
         weights = idf_by_id[term_of] * tf * (BM25_K1 + 1) / (tf + norms[units])
         return {"ptr": ptr, "units": units, "weights": weights, "idf": idf_by_id}
 
-    @property
+    @cached_property
     def idf(self) -> IdfView:
         """``term -> idf`` for the terms this level holds."""
         return IdfView(self)
-
-    def sparse_scores(self, terms: dict[str, float]) -> tuple[IntArray, FloatArray]:
-        """(units with a score, in order; their scores) for ``terms``: :meth:`scores` without the zeros.
-
-        Costs what the terms' postings hold, not the size of the collection. The sums are the
-        same as :meth:`scores`, bit for bit: each unit's contributions are added in term order.
-        """
-        units: list[npt.NDArray[Any]] = []
-        contributions: list[FloatArray] = []
-        for term, weight in terms.items():
-            i = self.strings.get(term)
-            if i is None:
-                continue
-            a, b = self.ptr[i], self.ptr[i + 1]
-            if a != b:
-                units.append(self.units[a:b])
-                contributions.append(weight * self.weights[a:b])
-        if not units:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        found, where = np.unique(np.concatenate(units), return_inverse=True)
-        summed = np.bincount(where, weights=np.concatenate(contributions), minlength=len(found)).astype(
-            np.float64
-        )
-        return found.astype(np.int64), summed
 
     def scores(self, terms: dict[str, float]) -> FloatArray:
         """BM25 score of every unit for ``terms`` (term -> query weight)."""
@@ -447,11 +434,13 @@ def _concatenate(
 def build_arrays(documents: Sequence[Document]) -> IndexArrays:
     """Analyse ``documents`` into :class:`IndexArrays`."""
     texts: list[str] = []
-    sentence_doc: list[int] = []
-    sentence_paragraph: list[int] = []
-    lead: list[bool] = []
-    spans: list[tuple[int, int]] = []
-    byte_spans: list[tuple[int, int]] = []
+    # Flat machine arrays, not lists of Python ints and tuples: a million sentences' worth of
+    # those alone would be several hundred megabytes at the build's peak.
+    sentence_doc = array("q")
+    sentence_paragraph = array("q")
+    lead = array("b")
+    spans = array("q")  # start, end of each sentence in its body, by character
+    byte_spans = array("q")  # start, end of each sentence in ``text``, by byte
     paragraph_number: list[int] = []
     paragraph_span: list[tuple[int, int]] = []
     paragraph_section: list[int] = []
@@ -467,7 +456,7 @@ def build_arrays(documents: Sequence[Document]) -> IndexArrays:
         encoded = body.encode()
         blob.append(encoded)
         doc_bytes.append((at, at + len(encoded)))
-        offsets = _byte_offsets(body)
+        offsets = None if len(encoded) == len(body) else _byte_offsets(body).tolist()
         for paragraph in document.paragraphs:
             para_pos = len(paragraph_number)
             paragraph_number.append(paragraph.number)
@@ -475,12 +464,16 @@ def build_arrays(documents: Sequence[Document]) -> IndexArrays:
             section = paragraph.section
             paragraph_section.append(-1 if section is None else sections.setdefault(section, len(sections)))
             for sentence in paragraph.sentences:
+                start, end = sentence.start, sentence.end
                 lead.append(len(sentence_doc) == doc_first_sentence[-1])
                 texts.append(sentence.text)
                 sentence_doc.append(doc_pos)
                 sentence_paragraph.append(para_pos)
-                spans.append((sentence.start, sentence.end))
-                byte_spans.append((at + int(offsets[sentence.start]), at + int(offsets[sentence.end])))
+                spans.extend((start, end))
+                if offsets is None:  # ASCII: a character is a byte
+                    byte_spans.extend((at + start, at + end))
+                else:
+                    byte_spans.extend((at + offsets[start], at + offsets[end]))
             paragraph_first.append(len(sentence_doc))
         doc_first_paragraph.append(len(paragraph_number))
         doc_first_sentence.append(len(sentence_doc))
@@ -490,18 +483,26 @@ def build_arrays(documents: Sequence[Document]) -> IndexArrays:
     intern = _Interner()
     title_rows = [intern(sorted(set(content_terms(tokenize(d.title))))) for d in documents]
     remaps = [np.array(intern(part.words), dtype=np.int32) for part in parts]
-    defines_rows: list[list[int]] = [[] for _ in texts]
+    defines: dict[int, list[int]] = {}  # only the few sentences that define a term
     first = 0
     for analysis in parts:
         for i in analysis.may_define:
-            defines_rows[first + i] = intern(sorted(defined_terms(texts[first + i], aliases)))
+            found = intern(sorted(defined_terms(texts[first + i], aliases)))
+            if found:
+                defines[first + i] = found
         first += len(analysis.anaphoric)
     strings = list(intern.ids)
     words = len(strings)
     arrays: dict[str, npt.NDArray[Any]] = {}
     arrays["token_ptr"], arrays["token_ids"] = _concatenate([p.tokens for p in parts], remaps)
     arrays["term_ptr"], arrays["term_ids"] = _concatenate([p.terms for p in parts], remaps)
-    arrays["define_ptr"], arrays["define_ids"] = _csr(defines_rows)
+    define_counts = np.zeros(len(texts), dtype=np.int64)
+    for position, found in defines.items():
+        define_counts[position] = len(found)
+    arrays["define_ptr"] = np.concatenate(([0], np.cumsum(define_counts))).astype(np.int64)
+    arrays["define_ids"] = np.array(
+        [i for position in sorted(defines) for i in defines[position]], dtype=np.int32
+    )
     arrays["title_ptr"], arrays["title_ids"] = _csr(title_rows)
     mention_ptrs = [np.zeros(1, dtype=np.int64)]
     mentions = 0
@@ -543,8 +544,8 @@ def build_arrays(documents: Sequence[Document]) -> IndexArrays:
         "title": (arrays["title_ptr"], arrays["title_ids"]),
     }
     for level, (level_ptr, level_ids) in levels.items():
-        for name, array in BM25.arrays(level_ptr, level_ids, words).items():
-            arrays[f"{level}_bm25_{name}"] = array
+        for name, postings in BM25.arrays(level_ptr, level_ids, words).items():
+            arrays[f"{level}_bm25_{name}"] = postings
     return IndexArrays(arrays, strings, list(sections), aliases)
 
 

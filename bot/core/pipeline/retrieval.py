@@ -147,99 +147,28 @@ def query_terms(index: KnowledgeIndex, question: AnalysedQuestion) -> QueryTerms
     return QueryTerms(weights, {t: index.idf(t) for t in weights}, corrected, relatives, synonyms)
 
 
-def _lookup(units: IntArray, scores: FloatArray, keys: IntArray) -> FloatArray:
-    """The score of each of ``keys`` among sparse (sorted ``units``, ``scores``); 0 where absent."""
-    if not len(units):
-        return np.zeros(len(keys), dtype=np.float64)
-    at = np.minimum(np.searchsorted(units, keys), len(units) - 1)
-    return np.where(units[at] == keys, scores[at], 0.0)
-
-
-@dataclass(frozen=True, slots=True)
-class _Scores:
-    """The three BM25 levels' scores for one question, kept sparse: units with a score only."""
-
-    index: KnowledgeIndex
-    sentences: tuple[IntArray, FloatArray]
-    paragraphs: tuple[IntArray, FloatArray]
-    titles: tuple[IntArray, FloatArray]
-
-    def at(self, positions: IntArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-        """(sentence, paragraph, title, blended) scores of the sentences at ``positions``."""
-        own = _lookup(*self.sentences, positions)
-        paragraph = _lookup(*self.paragraphs, self.index.sentence_paragraph[positions])
-        title = _lookup(*self.titles, self.index.sentence_doc[positions])
-        return own, paragraph, title, own + PARAGRAPH_SHARE * paragraph + TITLE_SHARE * title
-
-
-def _ranges(first: IntArray, starts: IntArray) -> IntArray:
-    """Every position in ``first[s]:first[s + 1]`` for each of ``starts``, concatenated."""
-    lows, highs = first[starts], first[starts + 1]
-    sizes = highs - lows
-    if not sizes.sum():
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.repeat(lows - np.concatenate(([0], np.cumsum(sizes)[:-1])), sizes)
-    return np.arange(int(sizes.sum()), dtype=np.int64) + offsets
-
-
-def _top(index: KnowledgeIndex, scores: _Scores, pool: int) -> tuple[list[int], float, int]:
-    """The ``pool`` best sentences by retrieval score (ties in document order), the best score, the rivals.
-
-    A sentence scores through its own words, its paragraph's and its title's. Those with a word or
-    a paragraph matched are scored one by one; those matched only through their document's title
-    all score the same, so they are counted per document and only the first few of the best
-    documents are looked at. Nothing costs the size of the knowledge.
-    """
-    a = index.arrays.arrays
-    matched = np.union1d(scores.sentences[0], _ranges(a["paragraph_first_sentence"], scores.paragraphs[0]))
-    _, _, _, blended = scores.at(matched)
-    docs, title_scores = scores.titles
-    doc_first = a["doc_first_sentence"]
-    title_only = TITLE_SHARE * title_scores
-    best = max(float(blended.max()) if len(blended) else 0.0, float(title_only.max()) if len(docs) else 0.0)
-    if best <= 0:
-        return [], best, 0
-    threshold = RIVAL_SHARE * best
-    rivals = int(np.count_nonzero(blended >= threshold))
-    for d in np.flatnonzero(title_only >= threshold).tolist():
-        low, high = int(doc_first[docs[d]]), int(doc_first[docs[d] + 1])
-        inside = int(np.searchsorted(matched, high) - np.searchsorted(matched, low))
-        rivals += high - low - inside
-    rivals -= 1
-    candidates = [matched[blended > 0]]
-    candidate_scores = [blended[blended > 0]]
-    # The first sentences (not matched otherwise) of the documents best matched by title.
-    for d in np.lexsort((docs, -title_only))[:pool].tolist():
-        low, high = int(doc_first[docs[d]]), int(doc_first[docs[d] + 1])
-        inside = int(np.searchsorted(matched, high) - np.searchsorted(matched, low))
-        span = np.arange(low, min(high, low + pool + inside), dtype=np.int64)
-        span = span[~np.isin(span, matched, assume_unique=True)][:pool]
-        candidates.append(span)
-        candidate_scores.append(np.full(len(span), title_only[d]))
-    positions = np.concatenate(candidates)
-    values = np.concatenate(candidate_scores)
-    order = np.lexsort((positions, -values))[:pool]
-    keep = order[values[order] > max(0.0, MIN_SHARE * best)]
-    return positions[keep].tolist(), best, rivals
-
-
 def retrieve(
     index: KnowledgeIndex, terms: QueryTerms, extra: tuple[int, ...] = (), pool: int = CANDIDATE_POOL
 ) -> Retrieval:
     """The ``pool`` best sentences for ``terms``, the lead sentences of the best documents and ``extra``."""
     empty = np.zeros(0, dtype=np.int64)
-    if not len(index.sentences) or not terms.weights:
+    if not index.sentences or not terms.weights:
         nothing = np.zeros(0, dtype=np.float64)
         return Retrieval(terms, empty, nothing, nothing, nothing, nothing, empty)
     numbered = [t for t in terms.weights if numbered_name(t) is not None]
     search = terms.search_weights
-    scores = _Scores(
-        index,
-        index.sentence_bm25.sparse_scores(search),
-        index.paragraph_bm25.sparse_scores(search),
-        index.title_bm25.sparse_scores(search),
-    )
-    chosen, _, rivals = _top(index, scores, pool)
+    sentence_scores = index.sentence_bm25.scores(search)
+    paragraph_scores = index.paragraph_bm25.scores(search)[index.sentence_paragraph]
+    title_scores = index.title_bm25.scores(search)[index.sentence_doc]
+    blended = sentence_scores + PARAGRAPH_SHARE * paragraph_scores + TITLE_SHARE * title_scores
+    best_score = float(blended.max())
+    rivals = int(np.count_nonzero(blended >= RIVAL_SHARE * best_score)) - 1 if best_score > 0 else 0
+    size = min(pool, len(blended))
+    top = np.argpartition(-blended, size - 1)[:size]
+    top = top[blended[top] > max(0.0, MIN_SHARE * best_score)]
+    # Best first; ties in document order, so the same question always gets the same candidates.
+    top = top[np.lexsort((top, -blended[top]))]
+    chosen: list[int] = top.tolist()
     sibling = 0.0
     if numbered:
         # Said of whatever these sentences are about, which is not the name asked. One shared
@@ -260,21 +189,20 @@ def retrieve(
         doc = int(index.sentence_doc[position])
         if doc not in documents:
             documents.append(doc)
-    leads = [int(index.lead_sentences[d]) for d in documents[:LEAD_DOCUMENTS]]
+    leads = [index.lead_sentences[d] for d in documents[:LEAD_DOCUMENTS]]
     if numbered:
         leads = [p for p in leads if not _about_another(index, p, numbered)]
     for position in (*leads, *extra):
         if position not in chosen:
             chosen.append(position)
     positions = np.array(chosen, dtype=np.int64)
-    own, paragraph, title, blended = scores.at(positions)
     return Retrieval(
         terms,
         positions,
-        own,
-        paragraph,
-        title,
-        blended,
+        sentence_scores[positions],
+        paragraph_scores[positions],
+        title_scores[positions],
+        blended[positions],
         index.sentence_paragraph[positions],
         rivals=rivals,
         sibling_coverage=sibling,
