@@ -36,7 +36,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-INSTALL_HINT = "pip install 'citebot[plot]' (or pip install matplotlib)"
+INSTALL_HINT = "pip install -e '.[plot]' in a checkout (or pip install matplotlib)"
 CHART_FILENAME = "citebot-stats.png"
 ANSWERED_COLOR, DECLINED_COLOR, SHARE_COLOR = "#4c72b0", "#c9ccd1", "#dd8452"
 HELPFUL_COLOR, NOT_HELPFUL_COLOR = "#55a868", "#c44e52"

@@ -88,12 +88,18 @@ def _user_id(text: str) -> int:
     return int(text)
 
 
-def _run(settings: Settings, action: Callable[[Citebot], Coroutine[Any, Any, T]]) -> T:
-    """Open the application, run ``action`` on it, and always close it."""
+def _run(
+    settings: Settings, action: Callable[[Citebot], Coroutine[Any, Any, T]], *, warn_unserved: bool = True
+) -> T:
+    """Open the application, run ``action`` on it, and always close it.
+
+    ``warn_unserved`` False: the command reports the taught intents not served itself, so the
+    warning at start would say it twice.
+    """
     from bot.runtime import Citebot
 
     async def main() -> T:
-        citebot = await Citebot.open(settings)
+        citebot = await Citebot.open(settings, warn_unserved=warn_unserved)
         try:
             return await action(citebot)
         finally:
@@ -126,6 +132,13 @@ def _cmd_add(args: argparse.Namespace, settings: Settings) -> int:
 
     if is_link(args.file):
         return _add_link(args, settings)
+    if "://" in args.file:  # a link of another kind: Path would fold its "//" into "/"
+        print(
+            f"citebot: {args.file} is not an http(s) link; only web pages and PDFs over http or https "
+            "can be fetched (nothing changed)",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
     path = Path(args.file)
     if file_kind(path.name) is not None:
         return _add_converted_file(path, args, settings)
@@ -230,12 +243,13 @@ def _cmd_refresh(args: argparse.Namespace, settings: Settings) -> int:
         report, links = await citebot.refresh(dry_run=args.dry_run)
         if not links:
             print("no documents were added from links (kb add URL); nothing to refresh")
+            _print_taught_missing(report)
             return EXIT_OK
         print(f"fetched {len(links)} {'link' if len(links) == 1 else 'links'} again")
         _print_report(report, command="refresh")
         return EXIT_OK
 
-    return _run(settings, action)
+    return _run(settings, action, warn_unserved=False)
 
 
 def _cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
@@ -262,10 +276,14 @@ def _print_report(report: ReloadReport, command: str = "reload") -> None:
         print(f"  ~ {change.id} (+{change.sentences_added} / -{change.sentences_removed} sentences)")
     for broken in report.intents_broken:
         print(f"  ! intent {broken}")
-    for missing in report.taught_missing:
-        print(f"  ! taught quote no longer in the documents (kept, not served): {missing}")
+    _print_taught_missing(report)
     if not (report.documents_added or report.documents_removed or report.changes or report.intents_broken):
         print("  no document changes")
+
+
+def _print_taught_missing(report: ReloadReport) -> None:
+    for missing in report.taught_missing:
+        print(f"  ! taught quote no longer in the documents (kept, not served): {missing}")
 
 
 def _cmd_reload(args: argparse.Namespace, settings: Settings) -> int:
@@ -274,7 +292,7 @@ def _cmd_reload(args: argparse.Namespace, settings: Settings) -> int:
         _print_report(report)
         return EXIT_INVALID if report.intents_broken else EXIT_OK
 
-    return _run(settings, action)
+    return _run(settings, action, warn_unserved=False)
 
 
 def _cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:

@@ -11,6 +11,8 @@ import argparse
 import asyncio
 import getpass
 import sys
+import textwrap
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,20 +20,29 @@ import yaml
 
 from bot.config import Settings
 from bot.core.errors import KnowledgeError, QuestionError
-from bot.core.intents import TAUGHT_SOURCE, parse_intent_file
+from bot.core.intents import TAUGHT_SOURCE, Intent, parse_intent_file, resolve_intents
 from bot.presentation import PLAIN, fit_lines, review_lines, taught_line
 
 if TYPE_CHECKING:
+    from bot.core.knowledge import KnowledgeBase
     from bot.runtime import Citebot, ReviewPage
 
 __all__ = ["register"]
 
 EXIT_OK, EXIT_INVALID = 0, 1
-KEYS = "1-5 this one answers it · n not in the sources · r reply with… · s skip · p previous · q quit"
+OTHER_KEYS = "n not in the sources · r reply with… · s skip · p previous · q quit"
 EXPORT_HEADER = (
     "# Intents taught with `kb teach` and `kb review`, exported by `python -m bot kb export-intents`.\n"
     "# Put this file in KNOWLEDGE_DIR to keep them with the documents (the format: bot/core/intents.py).\n"
 )
+
+
+def _keys(candidates: int) -> str:
+    """The keys of an item with ``candidates`` sentences: a number key only for those there are."""
+    if candidates == 0:
+        return OTHER_KEYS
+    numbers = "1" if candidates == 1 else f"1-{candidates}"
+    return f"{numbers} this one answers it · {OTHER_KEYS}"
 
 
 def _who() -> str:
@@ -49,7 +60,8 @@ def _confidence(text: str) -> float:
 
 
 def _fail(message: str) -> int:
-    print(f"citebot: {message} (nothing changed)", file=sys.stderr)
+    said = "nothing changed" in message  # some errors say it themselves
+    print(f"citebot: {message}{'' if said else ' (nothing changed)'}", file=sys.stderr)
     return EXIT_INVALID
 
 
@@ -65,7 +77,7 @@ def _cmd_teach(args: argparse.Namespace, settings: Settings) -> int:
                 taught = await citebot.teach_reply(args.question, args.reply, taught_by=_who())
         except (QuestionError, TeachingError) as exc:
             return _fail(str(exc))
-        print(taught_line(taught, args.question.strip(), PLAIN))
+        print(taught_line(taught, args.question.strip(), PLAIN, in_bot=False))
         return EXIT_OK
 
     return run_action(settings, action)
@@ -101,12 +113,20 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
                 taken.add(new_id)
                 intent = intent.model_copy(update={"id": new_id})
             renamed.append(intent)
-        listed = [intent.model_dump(exclude_none=True, exclude_defaults=True) for intent in renamed]
+        kinds = {doc.id: doc.source_kind for doc in await citebot.documents()}
+        kept, left_out = _loadable(renamed, citebot.service.knowledge, kinds, str(path))
+        listed = [intent.model_dump(exclude_none=True, exclude_defaults=True) for intent in kept]
         # The id first and the examples before the answer, as people write intent files.
         order = ("id", "document", "examples", "quotes", "reply")
         listed = [{key: item[key] for key in order if key in item} for item in listed]
-        text = EXPORT_HEADER + yaml.safe_dump(
-            {"intents": listed}, allow_unicode=True, sort_keys=False, width=100
+        note = ""
+        if left_out:
+            note = textwrap.fill(f"Left out, {_LEFT_OUT}:", 98, initial_indent="# ", subsequent_indent="# ")
+            note += "\n" + "".join(f"#   {line}\n" for line in left_out)
+        text = (
+            EXPORT_HEADER
+            + note
+            + yaml.safe_dump({"intents": listed}, allow_unicode=True, sort_keys=False, width=100)
         )
         try:
             parse_intent_file(text, str(path))  # what is written must load back
@@ -116,10 +136,52 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
             path.write_text(text, encoding="utf-8")
         except OSError as exc:
             return _fail(f"cannot write {path}: {exc.strerror}")
-        print(f"wrote {len(intents)} taught intents to {path}")
+        print(f"wrote {_count(len(kept), 'taught intent')} to {path}")
+        if left_out:
+            print(
+                f"citebot: left out {_count(len(left_out), 'taught intent')}, {_LEFT_OUT}:", file=sys.stderr
+            )
+            for line in left_out:
+                print(f"  {line}", file=sys.stderr)
         return EXIT_OK
 
     return run_action(settings, action)
+
+
+_LEFT_OUT = (
+    "as the knowledge folder would not load with them on its own (they stay taught in the database "
+    "and are served from there)"
+)
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}" if number == 1 else f"{number} {thing}s"
+
+
+def _loadable(
+    intents: list[Intent], knowledge: KnowledgeBase, kinds: Mapping[str, str], source: str
+) -> tuple[list[Intent], list[str]]:
+    """The ``intents`` that resolve in the file documents alone, and "id: why" for the others.
+
+    A folder must load by itself (at a first start, at ``check``, at a reload): an intent citing a
+    document added with ``kb add`` (it lives only in the database) or a quote the documents no
+    longer hold would break it.
+    """
+    files = [doc for doc in (knowledge.document(i) for i, kind in kinds.items() if kind == "file") if doc]
+    kept: list[Intent] = []
+    left_out: list[str] = []
+    for intent in intents:
+        try:
+            resolve_intents([(intent, source)], files)
+        except KnowledgeError as exc:
+            if intent.document is not None and kinds.get(intent.document) == "admin":
+                why = f"it cites {intent.document!r}, a document added with kb add, not a file"
+            else:
+                why = exc.problems[0].message
+            left_out.append(f"{intent.id}: {why}")
+            continue
+        kept.append(intent)
+    return kept, left_out
 
 
 def _read(prompt: str) -> str | None:
@@ -158,7 +220,8 @@ def _cmd_review(args: argparse.Namespace, settings: Settings) -> int:
                 position = page.position
                 print()
                 print(fit_lines(review_lines(page, PLAIN), 10_000))
-                key = _read(f"[{KEYS}] > ")
+                keys = _keys(len(item.candidates))
+                key = _read(f"[{keys}] > ")
                 question = item.entry.question
                 if key is None or key.lower() in ("q", "quit"):
                     print(f"{_questions(page.left)} left.")
@@ -168,7 +231,7 @@ def _cmd_review(args: argparse.Namespace, settings: Settings) -> int:
                     if key.isdigit() and 1 <= int(key) <= len(item.candidates):
                         reference = sentence_reference(item.candidates[int(key) - 1])
                         taught = runner.run(citebot.teach_citation(question, reference, taught_by=_who()))
-                        print(taught_line(taught, question, PLAIN))
+                        print(taught_line(taught, question, PLAIN, in_bot=False))
                     elif key == "n":
                         runner.run(citebot.not_in_sources(question, decided_by=_who()))
                         print("Marked as not in the sources: it leaves the queue, and I keep declining it.")
@@ -177,13 +240,15 @@ def _cmd_review(args: argparse.Namespace, settings: Settings) -> int:
                         if reply is None:
                             return EXIT_OK
                         taught = runner.run(citebot.teach_reply(question, reply, taught_by=_who()))
-                        print(taught_line(taught, question, PLAIN))
+                        print(taught_line(taught, question, PLAIN, in_bot=False))
                     elif key == "s":
                         position += 1
+                    elif key == "p" and position == 0:
+                        print("This is the first question: there is no previous one.")
                     elif key == "p":
-                        position = max(0, position - 1)
+                        position -= 1
                     else:
-                        print(f"{key!r} is not one of the keys: {KEYS}")
+                        print(f"{key!r} is not one of the keys: {keys}")
                 except (QuestionError, TeachingError) as exc:
                     print(f"citebot: {exc}", file=sys.stderr)
         finally:

@@ -316,15 +316,27 @@ def review_lines(page: ReviewPage, m: Markup, *, sentence_chars: int = 300) -> l
     return lines
 
 
-def taught_line(taught: Taught, question: str, m: Markup) -> str:
-    """What teaching one question did."""
+def taught_line(taught: Taught, question: str, m: Markup, *, in_bot: bool = True) -> str:
+    """What teaching one question did; ``in_bot`` False when taught beside a bot, from the terminal."""
+    shown = truncate(question, REPORT_QUESTION_CHARS)
+    if taught.already:
+        return (
+            m.text(f"{shown!r} was already an example of the intent ")
+            + m.code(taught.intent)
+            + m.text("; nothing changed.")
+        )
     what = "a new intent" if taught.created else "the intent"
+    line = m.text(f"Taught: {shown!r} is now an example of {what} ") + m.code(taught.intent)
+    if in_bot:
+        return (
+            line + m.text(", served from now on (knowledge version ") + m.code(taught.version) + m.text(").")
+        )
+    # A bot running beside the terminal serves what it loaded: it learns of this at its reload.
     return (
-        m.text(f"Taught: {truncate(question, REPORT_QUESTION_CHARS)!r} is now an example of {what} ")
-        + m.code(taught.intent)
-        + m.text(", served from now on (knowledge version ")
+        line
+        + m.text(" (knowledge version ")
         + m.code(taught.version)
-        + m.text(").")
+        + m.text("); a bot already running serves it from its next reload (/kb reload, /reload).")
     )
 
 

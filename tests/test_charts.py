@@ -141,7 +141,7 @@ def test_without_matplotlib_the_admin_gets_no_chart_and_the_log_says_why(
 
     with caplog.at_level(logging.WARNING, logger="bot.charts"):
         assert asyncio.run(chart()) is None
-    assert "stats sent without a chart: the stats chart needs matplotlib: pip install 'citebot[plot]'" in (
+    assert "stats sent without a chart: the stats chart needs matplotlib: pip install -e '.[plot]'" in (
         caplog.text
     )
 
@@ -217,7 +217,7 @@ def test_kb_stats_plot_without_matplotlib_says_what_to_install(history: Path) ->
     result = _kb(history, "stats", "--days", "7", "--plot", "chart.png", without="matplotlib")
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
-    assert result.stderr.startswith("citebot: --plot needs matplotlib: pip install 'citebot[plot]'")
+    assert result.stderr.startswith("citebot: --plot needs matplotlib: pip install -e '.[plot]'")
     assert "6 questions" in result.stdout  # the text summary is still printed
     assert not (history / "chart.png").exists()
     plain = _kb(history, "stats", without="matplotlib")  # without --plot nothing needs it

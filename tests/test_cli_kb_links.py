@@ -7,6 +7,7 @@ ALLOW_PRIVATE_URLS=true; without it the same links are refused.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -173,3 +174,39 @@ def test_kb_refresh_reports_what_changed_and_a_failing_link_changes_nothing(
     assert _dump(store) == before  # the page that did change was not applied either
     answer = json.loads(_run(store, "ask", "--json", "--log", ROVER_QUESTION).stdout)
     assert "Yutu-2" in answer["citations"][0]["text"]
+
+
+def test_kb_refresh_reports_a_taught_quote_it_breaks_once_and_dry_runs_the_same_version(
+    store: Path, server: PageServer
+) -> None:
+    url = server.url("/article.html")
+    assert _run(store, "kb", "add", url, **OPEN).returncode == 0
+    question = "How long was the rover meant to work?"
+    taught = _run(store, "kb", "teach", question, "--cite", "far-side-rovers:5:1")
+    assert taught.returncode == 0, taught.stderr
+    server.routes["/article.html"] = Route(body=ARTICLE.replace("three months", "ninety days").encode())
+
+    missing = "! taught quote no longer in the documents (kept, not served): taught-how-long-was-the-rover"
+    dry = _run(store, "kb", "refresh", "--dry-run", **OPEN)
+    applied = _run(store, "kb", "refresh", **OPEN)
+    assert dry.returncode == 0 and applied.returncode == 0, dry.stderr + applied.stderr
+    versions = [re.search(r"knowledge version (\S+) -> (\S+)", done.stdout) for done in (dry, applied)]
+    assert versions[0] is not None and versions[1] is not None
+    assert versions[0].groups() == versions[1].groups()  # the dry run foresaw the very version
+    assert missing in dry.stdout and missing in applied.stdout
+    assert "taught" not in applied.stderr
+
+    # Every later command warns once; reload and refresh, which list it, only in their report.
+    listed = _run(store, "kb", "list")
+    assert listed.stderr.count("taught intent not served") == 1, listed.stderr
+    for command in (("kb", "reload"), ("kb", "refresh")):
+        done = _run(store, *command, **OPEN)
+        assert (done.stdout + done.stderr).count("taught-how-long-was-the-rover") == 1, done
+
+
+def test_kb_add_a_link_that_is_not_http_is_named_as_typed(store: Path) -> None:
+    before = _dump(store)
+    done = _run(store, "kb", "add", "ftp://127.0.0.1/x")
+    assert done.returncode == 1
+    assert "ftp://127.0.0.1/x is not an http(s) link" in done.stderr and "ftp:/127" not in done.stderr
+    assert _dump(store) == before

@@ -7,6 +7,8 @@ the store: it survives restarts.
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -191,3 +193,98 @@ def test_a_taught_quote_gone_after_a_reload_is_reported_and_kept(store: Path) ->
     write_knowledge(store / "knowledge", tea=TEA)  # the sentence is back: so is the intent
     assert "taught quote" not in _run(store, "kb", "reload").stdout
     assert _first_text(_ask(store, UNSURE)) == FLAVOUR
+
+
+def test_export_leaves_out_intents_citing_an_added_document_so_the_folder_loads_alone(store: Path) -> None:
+    (store / "matcha.txt").write_text("Matcha is powdered green tea. It is whisked with hot water.\n")
+    assert _run(store, "kb", "add", "matcha.txt", "--title", "Matcha").returncode == 0
+    assert _run(store, "kb", "teach", "How is matcha prepared?", "--cite", "matcha:1:2").returncode == 0
+    assert _run(store, "kb", "teach", DECLINED, "--cite", "tea:2:1").returncode == 0
+    target = store / "knowledge" / "taught.yaml"
+    done = _run(store, "kb", "export-intents", str(target))
+    assert done.returncode == 0 and "wrote 1 taught intent to" in done.stdout
+    assert "left out 1 taught intent, as the knowledge folder would not load with them" in done.stderr
+    assert "taught-how-is-matcha-prepared: it cites 'matcha', a document added with kb add" in done.stderr
+    text = target.read_text(encoding="utf-8")
+    assert "#   taught-how-is-matcha-prepared: it cites 'matcha'" in text
+    assert [i.id for i in parse_intent_file(text, str(target))] == ["taught-why-is-black-tea-darker"]
+
+    # The README's recipe: reload, then the folder loads on its own as well as from the store.
+    assert _run(store, "kb", "reload").returncode == 0
+    checked = _run(store, "check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert _first_text(json.loads(_run(store, "ask", "--json", DECLINED).stdout)) == OXIDISED  # no store
+    shutil.copytree(store / "knowledge", store / "fresh" / "knowledge")  # a first start from it
+    fresh = _run(store / "fresh", "kb", "list")
+    assert fresh.returncode == 0 and "tea  [file" in fresh.stdout, fresh.stderr
+    # The intent left out is still taught, and served from the store.
+    matcha = _ask(store, "How is matcha prepared?")
+    assert matcha["intent"] == "taught-how-is-matcha-prepared"
+
+    # Written by hand, such an intent makes the reload refuse the folder, naming why.
+    (store / "knowledge" / "by-hand.yaml").write_text(
+        "intents:\n  - id: matcha-water\n    document: matcha\n"
+        '    examples: ["What is matcha whisked with?"]\n    quotes: ["It is whisked with hot water."]\n',
+        encoding="utf-8",
+    )
+    before = _dump(store)
+    refused = _run(store, "kb", "reload")
+    assert refused.returncode == 1
+    assert "intent 'matcha-water': it quotes 'matcha', added with kb add" in refused.stderr
+    assert _dump(store) == before
+
+
+def test_case_punctuation_and_blanks_do_not_get_a_question_past_the_duplicate_check(store: Path) -> None:
+    before = _dump(store)
+    # "Where does green tea come from?" and "hello" are examples of the file's intents.
+    for question, answer in [
+        ("where does green tea come from", ("--cite", "tea:2:1")),
+        ("  WHERE does green tea come from ?! ", ("--cite", "tea:2:1")),
+        ("Hello!", ("--reply", "Hi")),
+    ]:
+        done = _run(store, "kb", "teach", question, *answer)
+        assert done.returncode == 1, done.stdout
+        assert "is already an example of the intent" in done.stderr
+        assert done.stderr.count("nothing changed") == 1  # said once
+    assert _dump(store) == before
+
+    # Taught without its "?", the logged question (with it) leaves the review queue.
+    _ask(store, "Why is black tea darker ?")  # the same question, worded a little differently
+    assert "asked 2 times" in _review(store, "q\n").stdout
+    assert _run(store, "kb", "teach", "why is black tea darker", "--cite", "tea:2:1").returncode == 0
+    assert "Nothing to review" in _review(store, "q\n").stdout
+
+    # Teaching it again says so, and changes nothing.
+    before = _dump(store)
+    again = _run(store, "kb", "teach", DECLINED, "--cite", "tea:2:1")
+    assert again.returncode == 0
+    assert again.stdout.strip() == (
+        "'Why is black tea darker?' was already an example of the intent "
+        "taught-why-is-black-tea-darker; nothing changed."
+    )
+    assert _dump(store) == before
+
+
+def test_the_cli_says_when_a_running_bot_serves_what_it_taught(store: Path) -> None:
+    done = _run(store, "kb", "teach", DECLINED, "--cite", "tea:2:1")
+    assert "served from now on" not in done.stdout
+    assert "a bot already running serves it from its next reload (/kb reload, /reload)." in done.stdout
+    wrong = _run(store, "kb", "teach", DECLINED, "--cite", "tea21")
+    assert "(kb list shows them)" in wrong.stderr and "as in tea:1:1" in wrong.stderr
+
+
+def test_kb_review_offers_only_the_keys_there_are(store: Path) -> None:
+    _ask(store, "What is the capital of Peru?")  # no sentence shares a word with it
+    # Peru first (the newest), with no number key: "1" and "p" are refused, each saying why;
+    # then the tea question, with fewer than five candidate sentences (the tea notes have four).
+    done = _review(store, "1\np\ns\n5\nq\n")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "[n not in the sources · r reply with… · s skip · p previous · q quit] > " in out
+    assert "'1' is not one of the keys: n not in the sources" in out
+    assert "This is the first question: there is no previous one." in out
+    shown = len(set(re.findall(r"^\d\. tea:.*$", out, flags=re.MULTILINE)))  # the item is shown twice
+    assert 1 < shown < 5
+    assert f"[1-{shown} this one answers it · n not in the sources" in out
+    assert f"'5' is not one of the keys: 1-{shown} this one answers it" in out
+    assert "1-5" not in out

@@ -188,20 +188,27 @@ async def test_add_document_validates_before_changing_anything(citebot: Citebot)
     assert _dump(citebot.settings.database_path) == before
 
 
-async def test_removing_a_document_an_intent_quotes_is_refused(citebot: Citebot, tmp_path: Path) -> None:
+async def test_a_folder_intent_quoting_an_admin_document_is_refused_at_reload(
+    citebot: Citebot, tmp_path: Path
+) -> None:
+    # The folder would not load on its own (a first start from it, `check`): a reload refuses it
+    # too, or the store would hold knowledge no fresh start can rebuild.
     await citebot.add_document(
         "Rooibos is not tea at all. It is a South African herb.", title="Rooibos", added_by="a"
     )
+    version = citebot.knowledge_version
     intents = (tmp_path / "knowledge" / "intents.yaml").read_text(encoding="utf-8")
     (tmp_path / "knowledge" / "intents.yaml").write_text(
         intents
         + '  - id: rooibos\n    examples: ["Is rooibos tea?"]\n    quotes: ["Rooibos is not tea at all."]\n',
         encoding="utf-8",
     )
-    await citebot.reload()
-    with pytest.raises(KnowledgeError, match="rooibos"):
-        await citebot.remove_document("rooibos")
-    assert "rooibos" in [d.id for d in await citebot.documents()]
+    with pytest.raises(KnowledgeError, match="intent 'rooibos': it quotes 'rooibos', added with kb add"):
+        await citebot.reload()
+    dry = await citebot.reload(dry_run=True)
+    assert dry.intents_broken and dry.intents_broken[0].startswith("rooibos (")
+    assert citebot.knowledge_version == version
+    assert await citebot.remove_document("rooibos")
 
 
 async def test_questions_are_logged_with_a_pseudonymous_user(citebot: Citebot) -> None:

@@ -17,6 +17,7 @@ document; each must occur verbatim in it) or ``reply`` (fixed text, for chit-cha
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -204,9 +205,27 @@ def resolve_intents(
     return resolved
 
 
+# Punctuation that carries meaning at the end of a question ("50%", "#billing") is kept.
+_KEPT_AT_EDGES = frozenset("%#@&")
+
+
+def _edge_mark(char: str) -> bool:
+    return char.isspace() or (unicodedata.category(char).startswith("P") and char not in _KEPT_AT_EDGES)
+
+
 def fold_example(question: str) -> str:
-    """A question as two wordings of it compare: case and runs of blanks ignored."""
-    return " ".join(question.casefold().split())
+    """A question as two wordings of it compare: case, runs of blanks and edge punctuation ignored.
+
+    "Who runs the station?", "who runs the  station" and "who runs the station!" fold alike; a
+    question's inner punctuation ("Chang'e-6") stays.
+    """
+    text = " ".join(question.casefold().split())
+    start, end = 0, len(text)
+    while start < end and _edge_mark(text[start]):
+        start += 1
+    while end > start and _edge_mark(text[end - 1]):
+        end -= 1
+    return text[start:end]
 
 
 def merge_taught(

@@ -109,10 +109,12 @@ class Citebot:
         self._recent: OrderedDict[tuple[str, str], Answer] = OrderedDict()
 
     @classmethod
-    async def open(cls, settings: Settings) -> Citebot:
+    async def open(cls, settings: Settings, *, warn_unserved: bool = True) -> Citebot:
         """Open the store, import KNOWLEDGE_DIR on the first start, and serve the stored knowledge.
 
-        Raises :class:`~bot.storage.StorageError` when the database cannot be used and
+        Taught intents that cannot be served (their quote is gone) are logged as warnings, unless
+        ``warn_unserved`` is False: for a command that reports them itself (a reload). Raises
+        :class:`~bot.storage.StorageError` when the database cannot be used and
         :class:`~bot.core.errors.KnowledgeError` when the knowledge is invalid.
         """
         if not settings.database_path.exists() and not settings.knowledge_dir.is_dir():
@@ -129,7 +131,11 @@ class Citebot:
         try:
             snapshots = snapshot_folder(settings.database_path)
             knowledge, rows = await KnowledgeSync.load(
-                store, settings.knowledge_dir, settings.max_document_bytes, snapshots
+                store,
+                settings.knowledge_dir,
+                settings.max_document_bytes,
+                snapshots,
+                warn_unserved=warn_unserved,
             )
             service = QAService(
                 knowledge,
@@ -414,7 +420,8 @@ class Citebot:
         changes then.
         """
         text = self.service.validate(question)
-        doc_id, paragraph, number = parse_reference(reference)
+        first = next(iter(self.service.knowledge.summaries), None)
+        doc_id, paragraph, number = parse_reference(reference, first.id if first is not None else "DOC")
         sentence = find_sentence(self.service.knowledge, doc_id, paragraph, number)
         return await self.knowledge.teach_citation(text, doc_id, sentence, taught_by=taught_by)
 

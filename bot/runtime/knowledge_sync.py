@@ -87,6 +87,7 @@ class Taught:
     intent: str  # the id of the intent the question is now an example of
     created: bool  # a new intent, rather than a question added to one
     version: str  # the knowledge version now served
+    already: bool = False  # the question was an example of that intent already: nothing changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,13 +275,73 @@ def _save_snapshot(folder: Path, knowledge: KnowledgeBase) -> None:
         log.warning("could not save the index snapshot in %s (%s); the next start indexes again", folder, exc)
 
 
-def _broken_intents(intents: Sequence[tuple[Intent, str]], documents: Sequence[Document]) -> tuple[str, ...]:
+def _admin_quoted(intent: Intent, source: str, admin: Sequence[Document]) -> list[str]:
+    """The admin documents ``intent`` quotes, if it resolves in them (none: it does not)."""
+    if not intent.quotes or not admin:
+        return []
+    try:
+        resolved = resolve_intents([(intent, source)], admin)
+    except KnowledgeError:
+        return []
+    return sorted({doc_id for r in resolved for doc_id, _ in r.citations})
+
+
+def _folder_problems(
+    problems: Iterable[KnowledgeProblem], intents: Sequence[tuple[Intent, str]], admin: Sequence[Document]
+) -> list[KnowledgeProblem]:
+    """``problems`` of the folder's ``intents``, saying so where an intent quotes an admin document."""
+    by_place = {(source, f"intent {intent.id!r}"): (intent, source) for intent, source in intents}
+    said: set[tuple[str, str]] = set()
+    out: list[KnowledgeProblem] = []
+    for problem in problems:
+        place = (problem.source, problem.where)
+        pair = by_place.get(place)
+        quoted = (
+            _admin_quoted(*pair, admin)
+            if pair and problem.message.startswith(("document ", "quote "))
+            else []
+        )
+        if not quoted:
+            out.append(problem)
+        elif place not in said:  # one problem per intent: the reason is the same
+            said.add(place)
+            names = ", ".join(map(repr, quoted))
+            out.append(
+                replace(
+                    problem,
+                    message=f"it quotes {names}, added with kb add: such a document lives only in the "
+                    "database, and the knowledge folder must load on its own (as at a first start "
+                    "and at check)",
+                )
+            )
+    return out
+
+
+def _check_folder_intents(
+    intents: Sequence[tuple[Intent, str]], folder: Sequence[Document], admin: Sequence[Document]
+) -> None:
+    """Raise :class:`KnowledgeError` unless the folder's intents resolve in the folder's documents alone.
+
+    A folder whose intents quote an admin document would load here but not at a first start from
+    the same folder, nor at ``check``: a reload refuses it as they do.
+    """
+    try:
+        resolve_intents(intents, folder)
+    except KnowledgeError as exc:
+        raise KnowledgeError(_folder_problems(exc.problems, intents, admin)) from exc
+
+
+def _broken_intents(
+    intents: Sequence[tuple[Intent, str]], folder: Sequence[Document], admin: Sequence[Document]
+) -> tuple[str, ...]:
+    """The ``id (file): why`` of each of the folder's intents that does not resolve in its documents."""
     broken: list[str] = []
     for intent, source in intents:
         try:
-            resolve_intents([(intent, source)], documents)
+            resolve_intents([(intent, source)], folder)
         except KnowledgeError as exc:
-            broken.extend(f"{intent.id} ({source}): {p.message}" for p in exc.problems)
+            problems = _folder_problems(exc.problems, [(intent, source)], admin)
+            broken.extend(f"{intent.id} ({source}): {p.message}" for p in problems)
     return tuple(broken)
 
 
@@ -314,26 +375,41 @@ class KnowledgeSync:
 
     @staticmethod
     async def load(
-        store: Store, knowledge_dir: Path, max_document_bytes: int, snapshots: Path | None = None
+        store: Store,
+        knowledge_dir: Path,
+        max_document_bytes: int,
+        snapshots: Path | None = None,
+        *,
+        warn_unserved: bool = True,
     ) -> tuple[KnowledgeBase, tuple[StoredDocument, ...]]:
         """The knowledge to serve at start: imported from ``knowledge_dir`` the first time, else stored.
 
         With ``snapshots``, the stored version's index snapshot is opened instead of parsing and
-        indexing the documents, and a version without one gets one. Raises
-        :class:`KnowledgeError` when the knowledge is invalid.
+        indexing the documents, and a version without one gets one. Taught intents whose quote
+        the documents no longer hold are logged as warnings, unless ``warn_unserved`` is False
+        (a command whose report lists them anyway). Raises :class:`KnowledgeError` when the
+        knowledge is invalid.
         """
+        loaded: tuple[KnowledgeBase, tuple[str, ...]] | None = None
         if snapshots is not None:
             catalog = await store.knowledge_catalog()
-            opened = await asyncio.to_thread(KnowledgeSync._open_snapshot, snapshots, catalog)
-            if opened is not None:
-                return opened, catalog.documents
-        knowledge, rows = await KnowledgeSync._load(store, knowledge_dir, max_document_bytes)
-        if snapshots is not None:
-            await asyncio.to_thread(_save_snapshot, snapshots, knowledge)
+            loaded = await asyncio.to_thread(KnowledgeSync._open_snapshot, snapshots, catalog)
+            rows = catalog.documents
+        if loaded is None:
+            knowledge, rows, missing = await KnowledgeSync._load(store, knowledge_dir, max_document_bytes)
+            if snapshots is not None:
+                await asyncio.to_thread(_save_snapshot, snapshots, knowledge)
+        else:
+            knowledge, missing = loaded
+        if warn_unserved:
+            for problem in missing:
+                log.warning("taught intent not served, its quote is no longer in the documents: %s", problem)
         return knowledge, rows
 
     @staticmethod
-    def _open_snapshot(folder: Path, catalog: StoredKnowledge) -> KnowledgeBase | None:
+    def _open_snapshot(
+        folder: Path, catalog: StoredKnowledge
+    ) -> tuple[KnowledgeBase, tuple[str, ...]] | None:
         if catalog.version is None:
             return None
         snapshot = open_snapshot(
@@ -354,14 +430,12 @@ class KnowledgeSync:
         if knowledge.version != catalog.version:
             log.info("the stored knowledge version %s is out of date; indexing again", catalog.version)
             return None
-        for problem in missing:
-            log.warning("taught intent not served, its quote is no longer in the documents: %s", problem)
-        return knowledge
+        return knowledge, tuple(missing)
 
     @staticmethod
     async def _load(
         store: Store, knowledge_dir: Path, max_document_bytes: int
-    ) -> tuple[KnowledgeBase, tuple[StoredDocument, ...]]:
+    ) -> tuple[KnowledgeBase, tuple[StoredDocument, ...], tuple[str, ...]]:
         stored = await store.load_knowledge()
         if stored.version is None:
             log.info("first start: importing the knowledge in %s", knowledge_dir)
@@ -371,15 +445,13 @@ class KnowledgeSync:
             await store.replace_knowledge(
                 candidate.rows, candidate.intent_files, candidate.knowledge.version, expected_version=None
             )
-            return candidate.knowledge, candidate.rows
+            return candidate.knowledge, candidate.rows, candidate.taught_missing
         rows = stored.documents
         knowledge, missing = await asyncio.to_thread(
             lambda: _build(
                 _parse_rows(rows, None), _parse_intents(stored.intent_files), _taught(stored.taught), None
             )
         )
-        for problem in missing:
-            log.warning("taught intent not served, its quote is no longer in the documents: %s", problem)
         if knowledge.version != stored.version or any(row.structure is None for row in rows):
             # The engine changed (ENGINE_VERSION) or layouts are missing: record what is served
             # now, with fresh layouts, so the next start need not split sentences again.
@@ -388,7 +460,7 @@ class KnowledgeSync:
             await store.replace_knowledge(
                 rows, stored.intent_files, knowledge.version, expected_version=stored.version
             )
-        return knowledge, rows
+        return knowledge, rows, missing
 
     @staticmethod
     def _candidate_from_folder(
@@ -412,8 +484,12 @@ class KnowledgeSync:
         previous = {row.id: row for row in admin_rows}
         rows = [_row(doc, text, "file", None) for doc, text in folder_docs]
         rows.extend(previous.values())
-        documents = [doc for doc, _ in folder_docs] + _parse_rows(admin_rows, served)
-        knowledge, missing = _build(documents, _parse_intents(intent_files), taught, served)
+        intents = _parse_intents(intent_files)
+        admin = _parse_rows(admin_rows, served)
+        if admin:  # without them, building the knowledge below checks exactly this
+            _check_folder_intents(intents, [doc for doc, _ in folder_docs], admin)
+        documents = [doc for doc, _ in folder_docs] + admin
+        knowledge, missing = _build(documents, intents, taught, served)
         return _Candidate(tuple(rows), tuple(intent_files), knowledge, missing)
 
     async def reload(self, *, dry_run: bool = False) -> ReloadReport:
@@ -445,10 +521,12 @@ class KnowledgeSync:
                 folder_docs, intent_files = await asyncio.to_thread(
                     _read_folder, directory, self.max_document_bytes
                 )
-                documents = [doc for doc, _ in folder_docs] + _parse_rows(admin_rows, served)
-                broken = _broken_intents(_parse_intents(intent_files), documents)
+                # The folder's intents must hold in its own documents (see _check_folder_intents).
+                admin = _parse_rows(admin_rows, served)
+                broken = _broken_intents(_parse_intents(intent_files), [doc for doc, _ in folder_docs], admin)
                 if not broken:
                     raise
+                documents = [doc for doc, _ in folder_docs] + admin
                 return self._report(served, documents, broken, applied=False, version="")
             # Preserve when each file document first arrived.
             old_rows = {row.id: row for row in stored.documents}
@@ -515,20 +593,28 @@ class KnowledgeSync:
         if self.snapshots is not None:
             await asyncio.to_thread(_save_snapshot, self.snapshots, knowledge)
 
-    async def _apply(self, rows: Sequence[StoredDocument], stored: StoredKnowledge) -> KnowledgeBase:
-        """Validate and index ``rows`` with the stored intents, save them, then serve them."""
+    async def _apply(
+        self, rows: Sequence[StoredDocument], stored: StoredKnowledge, *, dry_run: bool = False
+    ) -> tuple[KnowledgeBase, tuple[str, ...]]:
+        """Validate and index ``rows`` with the stored intents, save them, then serve them.
+
+        Returns the knowledge and the taught intents it cannot serve (see :func:`_build`). A dry
+        run builds the very same knowledge, so it reports the version the change would give.
+        """
         served = self.service.knowledge
-        knowledge, _ = await asyncio.to_thread(
+        knowledge, missing = await asyncio.to_thread(
             lambda: _build(
                 _parse_rows(rows, served), _parse_intents(stored.intent_files), _taught(stored.taught), served
             )
         )
+        if dry_run:
+            return knowledge, missing
         await self.store.replace_knowledge(
             rows, stored.intent_files, knowledge.version, expected_version=stored.version
         )
         self._swap(knowledge, rows)
         await self._save_snapshot(knowledge)
-        return knowledge
+        return knowledge, missing
 
     async def add_document(
         self,
@@ -565,7 +651,7 @@ class KnowledgeSync:
             row = _row(document, text, "admin", added_by)
             if source is None:
                 row = replace(row, source=f"added by {added_by}")
-            knowledge = await self._apply([*stored.documents, row], stored)
+            knowledge, _ = await self._apply([*stored.documents, row], stored)
         log.info("document %s added by %s; knowledge version %s", document.id, added_by, knowledge.version)
         served = knowledge.document(document.id)
         return served if served is not None else document
@@ -601,14 +687,10 @@ class KnowledgeSync:
                     continue
                 document = await asyncio.to_thread(parse_document, new[1], row.source, doc_id=row.id)
                 rows.append(replace(_row(document, new[1], "admin", row.added_by), added_at=row.added_at))
-            if dry_run:
-                knowledge = await asyncio.to_thread(
-                    lambda: build_knowledge(_parse_rows(rows, served), _parse_intents(stored.intent_files))
-                )
-            else:
-                knowledge = await self._apply(rows, stored)
-            report = self._report(
-                served, knowledge.documents, (), applied=not dry_run, version=knowledge.version
+            knowledge, missing = await self._apply(rows, stored, dry_run=dry_run)
+            report = replace(
+                self._report(served, knowledge.documents, (), applied=not dry_run, version=knowledge.version),
+                taught_missing=missing,
             )
         log.info(
             "refresh%s: ~%d documents, version %s -> %s",
@@ -635,7 +717,7 @@ class KnowledgeSync:
                     f"document {doc_id!r} comes from the file {row.source}; delete or move that file, "
                     "then reload"
                 )
-            knowledge = await self._apply([r for r in stored.documents if r.id != doc_id], stored)
+            knowledge, _ = await self._apply([r for r in stored.documents if r.id != doc_id], stored)
         log.info("document %s removed; knowledge version %s", doc_id, knowledge.version)
         return True
 
@@ -721,7 +803,15 @@ class KnowledgeSync:
                     f"That question is already an example of the intent {holder.id!r} ({holder.source}); "
                     "nothing changed."
                 )
-            created = intent.id not in taught and all(i.id != intent.id for i in served.intents)
+            same = next((i for i in served.intents if i.id == intent.id), None)
+            if taught.get(intent.id) == intent or (
+                same is not None and folded in map(fold_example, same.examples)
+            ):
+                # Taught before (or curated so): only the review queue learns it is decided.
+                if folded not in map(fold_example, await self.store.review_verdicts()):
+                    await self.store.set_review_verdict(folded, "taught", taught_by)
+                return Taught(intent.id, False, served.version, already=True)
+            created = intent.id not in taught and same is None
             taught[intent.id] = intent
             rows = stored.documents
             knowledge, missing = await asyncio.to_thread(

@@ -1,9 +1,9 @@
 """The review queue: questions worth teaching, one at a time, with the sentences that might answer them.
 
-The queue holds each distinct question (case and blanks ignored) the log shows the bot declined,
-answered with a 👎 vote, or answered with a confidence under a threshold the admin sets. A question
-judged "not in the sources" or taught leaves it for good (the verdict is stored); skipping only
-moves on. Most asked questions come first, then the newest.
+The queue holds each distinct question (case, blanks and punctuation at either end ignored) the
+log shows the bot declined, answered with a 👎 vote, or answered with a confidence under a
+threshold the admin sets. A question judged "not in the sources" or taught leaves it for good (the
+verdict is stored); skipping only moves on. Most asked questions come first, then the newest.
 
 Sentences are referred to as citations show them: ``DOC:PARAGRAPH:SENTENCE``, the document id, then
 the paragraph and the sentence within it, both counted from 1.
@@ -75,6 +75,9 @@ class ReviewPage:
 
 def review_queue(rows: Sequence[ReviewRow], verdicts: dict[str, str], below: float) -> list[QueueEntry]:
     """The distinct questions of ``rows`` (newest first) with no verdict, most asked first."""
+    # Verdicts are stored under the folded wording of their day: fold again, so a verdict saved
+    # before punctuation was ignored still covers its question.
+    verdicts = {fold_example(question): verdict for question, verdict in verdicts.items()}
     grouped: dict[str, list[ReviewRow]] = {}
     for row in rows:
         key = fold_example(row.question)
@@ -107,13 +110,17 @@ def review_queue(rows: Sequence[ReviewRow], verdicts: dict[str, str], below: flo
     return entries
 
 
-def parse_reference(reference: str) -> tuple[str, int, int]:
-    """``DOC:PARAGRAPH:SENTENCE`` as (document id, paragraph, sentence); raises :class:`TeachingError`."""
+def parse_reference(reference: str, example: str = "DOC") -> tuple[str, int, int]:
+    """``DOC:PARAGRAPH:SENTENCE`` as (document id, paragraph, sentence); raises :class:`TeachingError`.
+
+    ``example`` is a document id for the error to show (one of the knowledge's, where at hand).
+    """
     match = _REFERENCE.match(reference.strip())
     if match is None:
         raise TeachingError(
-            f"{reference!r} is not a sentence reference: write DOC:PARAGRAPH:SENTENCE, the document id "
-            "then the paragraph and sentence numbers counted from 1, as in tea:2:1"
+            f"{reference!r} is not a sentence reference: write DOC:PARAGRAPH:SENTENCE, the document "
+            "id (kb list shows them) then the paragraph and sentence numbers counted from 1, "
+            f"as in {example}:1:1"
         )
     return match["doc"], int(match["paragraph"]), int(match["sentence"])
 

@@ -165,3 +165,25 @@ def test_taught_intents_merge_with_the_file_ones() -> None:
         ("taught-launch", ["When was the launch?"], TAUGHT_SOURCE),
     ]
     assert missing == ["taught-gone: quote 1 is not found verbatim in any document: 'a French instrument'"]
+
+
+def test_a_taught_example_differing_only_in_case_punctuation_or_blanks_adds_nothing() -> None:
+    from bot.core.intents import Intent, fold_example, merge_taught
+
+    files = [
+        (intent, "intents.yaml")
+        for intent in parse_intent_file(
+            'intents:\n  - id: tracking\n    examples: ["Who tracked it?", "Hello"]\n'
+            '    quotes: ["Kourou station tracked the spacecraft."]\n',
+            "intents.yaml",
+        )
+    ]
+    taught = [
+        Intent(id="taught-who", examples=["who tracked it", " WHO tracked  it ?! "], quotes=["May 3"]),
+        Intent(id="taught-hello", examples=["hello!"], reply="Hi"),
+    ]
+    merged, missing = merge_taught(files, taught, [DOC])
+    assert [i.id for i, _ in merged] == ["tracking"] and missing == []
+    # Inner punctuation is part of the question.
+    assert fold_example("Who launched Chang'e-6?") == "who launched chang'e-6"
+    assert fold_example("What is 50%?") == "what is 50%"
