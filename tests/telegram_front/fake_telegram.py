@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email
+import email.policy
 import itertools
 import json
 import re
@@ -750,18 +752,24 @@ class FakeTelegram:
         if not request.can_read_body:
             return params
         if request.content_type == "multipart/form-data":
-            reader = await request.multipart()
-            async for part in reader:
-                name = getattr(part, "name", None)
-                if name is None:
+            # The whole body, then the standard library's MIME parser: aiohttp's streaming reader
+            # warns (unread_data is deprecated) when an upload arrives in several pieces.
+            raw = await request.read()
+            head = f"Content-Type: {request.headers['Content-Type']}\r\n\r\n".encode()
+            message = email.message_from_bytes(head + raw, policy=email.policy.HTTP)
+            for part in message.iter_parts():
+                name = part.get_param("name", header="content-disposition")
+                if not isinstance(name, str):
                     continue
-                if getattr(part, "filename", None):
-                    data = await part.read()  # type: ignore[union-attr]
+                data = part.get_payload(decode=True)
+                data = data if isinstance(data, bytes) else b""
+                filename = part.get_filename()
+                if filename:
                     with self._cond:
-                        self.uploads[name] = bytes(data)
-                    params[name] = {"file_name": part.filename, "size": len(data)}  # type: ignore[union-attr]
+                        self.uploads[name] = data
+                    params[name] = {"file_name": filename, "size": len(data)}
                 else:
-                    params[name] = await part.text()  # type: ignore[union-attr]
+                    params[name] = data.decode(part.get_content_charset() or "utf-8")
         elif request.content_type == "application/json":
             raw = await request.read()
             if raw:
