@@ -149,20 +149,13 @@ def _cmd_add(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return EXIT_INVALID
+    data = _read_document_file(path, settings)
+    if data is None:
+        return EXIT_INVALID
     try:
-        size = path.stat().st_size
-        if size > settings.max_document_bytes:
-            print(
-                f"citebot: {path} {too_large(size, settings.max_document_bytes)} (nothing changed)",
-                file=sys.stderr,
-            )
-            return EXIT_INVALID
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         print(f"citebot: {path} is not UTF-8 text (byte {exc.start})", file=sys.stderr)
-        return EXIT_INVALID
-    except OSError as exc:
-        print(f"citebot: cannot read {path}: {exc.strerror}", file=sys.stderr)
         return EXIT_INVALID
 
     title: str | None = args.title
@@ -181,6 +174,22 @@ def _cmd_add(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
 
     return _run(settings, action)
+
+
+def _read_document_file(path: Path, settings: Settings) -> bytes | None:
+    """The bytes of a document file for ``kb add``; None, with the reason on stderr, if it cannot be."""
+    try:
+        size = path.stat().st_size
+        if size > settings.max_document_bytes:
+            print(
+                f"citebot: {path} {too_large(size, settings.max_document_bytes)} (nothing changed)",
+                file=sys.stderr,
+            )
+            return None
+        return path.read_bytes()
+    except OSError as exc:
+        print(f"citebot: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return None
 
 
 def _print_added(document: Document, title_from: str | None, version: str) -> None:
@@ -213,17 +222,8 @@ def _add_converted_file(path: Path, args: argparse.Namespace, settings: Settings
     """``kb add FILE.html`` or ``FILE.pdf``: its text, as a link's would be."""
     from bot.runtime.conversion import file_kind, html_document, pdf_document
 
-    try:
-        size = path.stat().st_size
-        if size > settings.max_document_bytes:
-            print(
-                f"citebot: {path} {too_large(size, settings.max_document_bytes)} (nothing changed)",
-                file=sys.stderr,
-            )
-            return EXIT_INVALID
-        data = path.read_bytes()
-    except OSError as exc:
-        print(f"citebot: cannot read {path}: {exc.strerror}", file=sys.stderr)
+    data = _read_document_file(path, settings)
+    if data is None:
         return EXIT_INVALID
     convert = pdf_document if file_kind(path.name) == "pdf" else html_document
     converted = convert(data, str(path), name=path.name, title=args.title, url=args.url)
