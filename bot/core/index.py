@@ -26,7 +26,6 @@ from typing import Any, TypeVar, cast, overload
 
 import numpy as np
 import numpy.typing as npt
-from rapidfuzz.distance import OSA
 
 from bot.core.documents import DescribedDocuments, Document, Sentence
 from bot.core.english import ALIAS_CUE, DERIVATIONAL_SUFFIXES, NAME_JOINERS, PRONOUNS
@@ -818,6 +817,9 @@ class KnowledgeIndex:
 
     def _closest(self, token: str, candidates: list[int], limit: int) -> str | None:
         """The candidate word nearest ``token`` within ``limit`` edits; the first in sort order on a tie."""
+        # Imported here: rapidfuzz takes 50 ms to load, and most processes never correct a word.
+        from rapidfuzz.distance import OSA
+
         table = self.strings.table
         best: tuple[int, str] | None = None
         for i in candidates:

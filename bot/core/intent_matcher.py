@@ -15,8 +15,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz, process
-
 from bot.core.english import STOP_WORDS
 from bot.core.index import KnowledgeIndex, derivation_keys
 from bot.core.intents import ResolvedIntent
@@ -122,6 +120,8 @@ def _prefixes(terms: frozenset[str]) -> frozenset[str]:
 
 def _fuzzy(a: str, b: str) -> float:
     """Character-level closeness of two folded questions, 0-1."""
+    from rapidfuzz import fuzz  # here: 50 ms to load, needed only once a question is asked
+
     return max(fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b)) / 100
 
 
@@ -186,6 +186,8 @@ class IntentMatcher:
 
     def ranked(self, question: AnalysedQuestion, terms: QueryTerms) -> list[IntentMatch]:
         """Intents close to ``question``, each with its best example's score, best first."""
+        from rapidfuzz import fuzz, process
+
         key = " ".join(question.tokens)
         if not self._examples or not key:
             return []
@@ -319,6 +321,8 @@ class IntentMatcher:
 
     def suggestions(self, question: str | AnalysedQuestion, limit: int = 3) -> list[str]:
         """Example questions close to ``question`` (its text or its analysis), one per intent, best first."""
+        from rapidfuzz import fuzz, process
+
         if not self._keys:
             return []
         analysed = analyse_question(question) if isinstance(question, str) else question
@@ -339,6 +343,8 @@ class IntentMatcher:
         return picked
 
     def _set_ratios(self, key: str, positions: Sequence[int]) -> list[tuple[int, float]]:
+        from rapidfuzz import fuzz
+
         return [(p, fuzz.token_set_ratio(key, self._keys[p])) for p in positions]
 
     def _one_per_intent(self, scored: list[tuple[float, int]], limit: int, used: set[str]) -> list[str]:
