@@ -401,6 +401,11 @@ class KnowledgeSync:
                 await asyncio.to_thread(_save_snapshot, snapshots, knowledge)
         else:
             knowledge, missing = loaded
+            if knowledge.version != catalog.version:
+                log.info("knowledge version %s -> %s (a new model)", catalog.version, knowledge.version)
+                await store.record_version(
+                    knowledge.version, expected_version=catalog.version, intents=len(knowledge.intents)
+                )
         if warn_unserved:
             for problem in missing:
                 log.warning("taught intent not served, its quote is no longer in the documents: %s", problem)
@@ -425,11 +430,9 @@ class KnowledgeSync:
             knowledge = knowledge_of(index, merged)
         except KnowledgeError:
             return None
-        # The version covers the model, every document's hash and every intent: equal, what is
-        # served is what the store holds. Otherwise (a new model) the full start records it.
-        if knowledge.version != catalog.version:
-            log.info("the stored knowledge version %s is out of date; indexing again", catalog.version)
-            return None
+        # The documents are the snapshot's (its key covers every document's hash and the engine),
+        # so its index serves as it is even when the version differs: a new model, or intents
+        # another process stored without recording the version they make. load() records it.
         return knowledge, tuple(missing)
 
     @staticmethod

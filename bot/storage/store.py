@@ -568,6 +568,29 @@ class Store:
             )
             await self._pause()
 
+    async def record_version(self, version: str, *, expected_version: str | None, intents: int) -> None:
+        """Set the knowledge version alone: the documents and intents are unchanged, the model is new.
+
+        Refused as :meth:`replace_knowledge` is when another process changed the knowledge meanwhile.
+        """
+        async with self._locked("saving the knowledge version"), self._transaction():
+            await self._set_version(version, expected_version, intents)
+
+    async def _set_version(self, version: str, expected_version: str | None, intents: int) -> None:
+        """Within a transaction: refuse if the knowledge moved on from ``expected_version``, else set it."""
+        rows = await self._db.execute_fetchall(_GET_META, (_VERSION_KEY,))
+        if next((str(r[0]) for r in rows), None) != expected_version:
+            raise StorageError(
+                "the knowledge was changed by another process meanwhile; nothing was saved, try again"
+            )
+        documents = list(await self._db.execute_fetchall("SELECT count(*) FROM documents"))
+        await self._db.execute(
+            "INSERT OR IGNORE INTO knowledge_versions (version, created_at, documents, intents)"
+            " VALUES (?, ?, ?, ?)",
+            (version, _timestamp(dt.datetime.now(dt.UTC)), int(documents[0][0]), intents),
+        )
+        await self._db.execute(_SET_META, (_VERSION_KEY, version))
+
     async def save_taught(
         self,
         taught: TaughtIntent,
@@ -586,23 +609,12 @@ class Store:
         """
         now = _timestamp(dt.datetime.now(dt.UTC))
         async with self._locked("saving a taught intent"), self._transaction():
-            rows = await self._db.execute_fetchall(_GET_META, (_VERSION_KEY,))
-            if next((str(r[0]) for r in rows), None) != expected_version:
-                raise StorageError(
-                    "the knowledge was changed by another process meanwhile; nothing was saved, try again"
-                )
+            await self._set_version(version, expected_version, intents)
             await self._db.execute(
                 "INSERT INTO taught_intents (id, intent, taught_by, taught_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (id) DO UPDATE SET intent = excluded.intent",
                 (taught.id, taught.intent, taught.taught_by, _timestamp(taught.taught_at)),
             )
-            documents = list(await self._db.execute_fetchall("SELECT count(*) FROM documents"))
-            await self._db.execute(
-                "INSERT OR IGNORE INTO knowledge_versions (version, created_at, documents, intents)"
-                " VALUES (?, ?, ?, ?)",
-                (version, now, int(documents[0][0]), intents),
-            )
-            await self._db.execute(_SET_META, (_VERSION_KEY, version))
             await self._db.execute(_SET_VERDICT, (question, "taught", taught.taught_by, now))
 
     # -- review queue -----------------------------------------------------------------------

@@ -139,3 +139,29 @@ async def test_teaching_keeps_the_saved_index_and_a_restart_serves_what_was_taug
         await again.close()
     folder = snapshot_folder(settings.database_path) / before[0]
     assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == saved  # opened, never rewritten
+
+
+async def test_a_new_model_keeps_the_saved_index_and_records_the_new_version(tmp_path: Path) -> None:
+    write_knowledge(tmp_path / "knowledge", coffee=COFFEE)
+    settings = settings_for(tmp_path)
+    first = await Citebot.open(settings)
+    version = first.knowledge_version
+    await first.close()
+    # As after an upgrade with another model file: the stored version no longer matches, and the
+    # text is garbled so that indexing it again would show in the answers.
+    raw = sqlite3.connect(settings.database_path)
+    raw.execute("UPDATE meta SET value = 'fitted-before' WHERE key = 'knowledge_version'")
+    raw.execute("UPDATE documents SET text = replace(text, 'roasted', 'boiled'), structure = NULL")
+    raw.commit()
+    raw.close()
+    app = await Citebot.open(settings)
+    try:
+        assert app.knowledge_version == version
+        answer = (await app.ask("What are coffee beans?", log=False)).answer
+        assert "roasted seeds" in answer.citations[0].text
+    finally:
+        await app.close()
+    raw = sqlite3.connect(settings.database_path)
+    stored = raw.execute("SELECT value FROM meta WHERE key = 'knowledge_version'").fetchone()
+    raw.close()
+    assert stored == (version,)
