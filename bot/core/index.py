@@ -718,8 +718,7 @@ class KnowledgeIndex:
     def _words(self, name: str, position: int) -> tuple[str, ...]:
         a = self.arrays.arrays
         first, last = a[f"{name}_ptr"][position : position + 2].tolist()
-        table = self.strings.table
-        return tuple([table[w] for w in a[f"{name}_ids"][first:last].tolist()])
+        return self.strings.words(a[f"{name}_ids"][first:last])
 
     def document_position(self, doc_id: str) -> int | None:
         """Where document ``doc_id`` is in :attr:`documents`, if it is there."""

@@ -15,6 +15,18 @@ GREEN_TEA = "Green tea comes from the leaves of Camellia sinensis."
 NOTE = "Oolong tea is partly oxidised. It sits between green and black tea in flavour."
 
 
+def _garble_stored_text(database: Path, *more: str) -> None:
+    """Change the stored coffee text and drop its layouts: a start that parsed it would quote "boiled"."""
+    raw = sqlite3.connect(database)
+    for statement in (
+        *more,
+        "UPDATE documents SET text = replace(text, 'roasted', 'boiled'), structure = NULL",
+    ):
+        raw.execute(statement)
+    raw.commit()
+    raw.close()
+
+
 def _keys(database: Path) -> list[str]:
     return sorted(p.name for p in snapshot_folder(database).iterdir())
 
@@ -28,11 +40,7 @@ async def test_a_start_serves_the_saved_index_without_reading_the_documents(tmp_
     expected = (await first.ask("What are coffee beans?", log=False)).answer
     await first.close()
     assert _keys(settings.database_path) == [first.service.knowledge.documents_key]
-    # Were the start to parse or index the stored text, it would quote this instead.
-    raw = sqlite3.connect(settings.database_path)
-    raw.execute("UPDATE documents SET text = replace(text, 'roasted', 'boiled'), structure = NULL")
-    raw.commit()
-    raw.close()
+    _garble_stored_text(settings.database_path)
     app = await Citebot.open(settings)
     try:
         assert app.knowledge_version == version
@@ -149,11 +157,9 @@ async def test_a_new_model_keeps_the_saved_index_and_records_the_new_version(tmp
     await first.close()
     # As after an upgrade with another model file: the stored version no longer matches, and the
     # text is garbled so that indexing it again would show in the answers.
-    raw = sqlite3.connect(settings.database_path)
-    raw.execute("UPDATE meta SET value = 'fitted-before' WHERE key = 'knowledge_version'")
-    raw.execute("UPDATE documents SET text = replace(text, 'roasted', 'boiled'), structure = NULL")
-    raw.commit()
-    raw.close()
+    _garble_stored_text(
+        settings.database_path, "UPDATE meta SET value = 'fitted-before' WHERE key = 'knowledge_version'"
+    )
     app = await Citebot.open(settings)
     try:
         assert app.knowledge_version == version
