@@ -11,14 +11,13 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from bot.charts import new_figure
-from bot.config import Settings
 from bot.core.errors import KnowledgeError
-from bot.core.evaluation import EvalReport, EvalSet, evaluate, find_eval_sets, merge, report_json
-from bot.core.knowledge import load_knowledge_dir
-from bot.core.service import QAService
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.core.evaluation import EvalReport, EvalSet
 
 __all__ = ["register"]
 
@@ -28,6 +27,10 @@ DEFAULT_EVAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval"
 
 
 def _run_set(eval_set: EvalSet, knowledge_dir: Path, settings: Settings) -> EvalReport:
+    from bot.core.evaluation import evaluate
+    from bot.core.knowledge import load_knowledge_dir
+    from bot.core.service import QAService
+
     knowledge = load_knowledge_dir(knowledge_dir)
     # Confidence 0: every question gets its would-be answer, and the report applies thresholds.
     service = QAService(knowledge, minimum_confidence=0.0, max_question_chars=settings.max_question_chars)
@@ -60,6 +63,8 @@ def print_report(name: str, report: EvalReport, out: TextIO, *, verbose: bool = 
 
 def plot_report(reports: dict[str, EvalReport], path: Path) -> None:
     """The precision-coverage curve and the reliability diagram of each report, in one PNG."""
+    from bot.charts import new_figure
+
     figure = new_figure("--plot", figsize=(11, 4.5))
     curve, reliability = figure.subplots(1, 2)
     for name, report in reports.items():
@@ -85,6 +90,9 @@ def plot_report(reports: dict[str, EvalReport], path: Path) -> None:
 
 
 def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    # Imported here, like every command's own modules, so that `ask` does not pay for them.
+    from bot.core.evaluation import find_eval_sets, merge, report_json
+
     try:
         sets = find_eval_sets(args.path)
         reports = {}

@@ -257,7 +257,8 @@ def _cmd_review(args: argparse.Namespace, settings: Settings) -> int:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``teach``, ``review`` and ``export-intents`` to the ``kb`` subcommands."""
-    from bot.runtime import DEFAULT_REVIEW_BELOW
+    # Not from bot.runtime: registering every command must not load the store for `ask`.
+    from bot.core.service import DEFAULT_REVIEW_BELOW
 
     teach = sub.add_parser("teach", help="teach one question: the sentence that answers it, or a fixed reply")
     teach.add_argument("question", metavar="QUESTION")

@@ -137,15 +137,25 @@ def parse_intent_file(text: str, source: str) -> list[Intent]:
         raise KnowledgeError(problems) from exc
 
 
+_QUOTE_MARKS = str.maketrans("\u2018\u2019\u201c\u201d\u2013\u2014", "''\"\"--")
+
+
 def _fold_quotes(text: str) -> str:
     # Same length as the input, so positions found in the folded text are positions in the original.
-    return text.translate(str.maketrans("\u2018\u2019\u201c\u201d\u2013\u2014", "''\"\"--"))
+    return text.translate(_QUOTE_MARKS)
 
 
-def _find_quote(quote: str, documents: Sequence[Document]) -> tuple[Document, list[Sentence]] | None:
+def _find_quote(
+    quote: str, documents: Sequence[Document], folded: dict[str, str]
+) -> tuple[Document, list[Sentence]] | None:
+    """The document quoting ``quote`` and the sentences it spans; ``folded``: bodies folded so far."""
     needle = _fold_quotes(quote)
     for document in documents:
-        at = _fold_quotes(document.body).find(needle)
+        # Each body is folded once for all the quotes: folding is most of the cost of resolving.
+        body = folded.get(document.id)
+        if body is None:
+            body = folded[document.id] = _fold_quotes(document.body)
+        at = body.find(needle)
         if at < 0:
             continue
         end = at + len(needle)
@@ -165,6 +175,7 @@ def resolve_intents(
     problems: list[KnowledgeProblem] = []
     resolved: list[ResolvedIntent] = []
     seen: dict[str, str] = {}
+    folded: dict[str, str] = {}
     for intent, source in intents:
         where = f"intent {intent.id!r}"
         if intent.id in seen:
@@ -184,7 +195,7 @@ def resolve_intents(
             scope = [documents[by_id[intent.document]]]
         citations: list[tuple[str, Sentence]] = []
         for number, quote in enumerate(intent.quotes, 1):
-            found = _find_quote(quote, scope)
+            found = _find_quote(quote, scope, folded)
             if found is None:
                 in_what = f"document {intent.document!r}" if intent.document else "any document"
                 problems.append(

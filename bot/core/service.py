@@ -37,6 +37,7 @@ from bot.core.pipeline.retrieval import Retrieval, query_terms, retrieve
 from bot.core.pipeline.selection import select_citations
 
 __all__ = [
+    "DEFAULT_REVIEW_BELOW",
     "MAX_QUESTION_CHARS",
     "MINIMUM_CONFIDENCE",
     "Candidate",
@@ -54,6 +55,9 @@ MAX_QUESTION_CHARS = 500
 # Chosen for precision: a wrong answer costs a community more than "I don't know" with good
 # suggestions. `python -m bot eval` prints the precision and coverage of every other choice.
 MINIMUM_CONFIDENCE = 0.5
+# Answers under this confidence are worth an admin's look (`kb review`): the answers given just
+# above MINIMUM_CONFIDENCE are the likeliest to be wrong.
+DEFAULT_REVIEW_BELOW = 0.6
 # Candidates shown in a trace.
 TRACE_CANDIDATES = 3
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from bot.core.documents import Sentence
 from bot.core.intents import fold_example
 from bot.core.knowledge import KnowledgeBase
-from bot.core.service import Candidate
+from bot.core.service import DEFAULT_REVIEW_BELOW, Candidate
 from bot.runtime.knowledge_sync import TeachingError
 from bot.storage import ReviewRow
 
@@ -35,9 +35,6 @@ __all__ = [
     "sentence_reference",
 ]
 
-# Answers under this confidence are worth a look: the default MINIMUM_CONFIDENCE is 0.5, and the
-# answers given just above it are the likeliest to be wrong.
-DEFAULT_REVIEW_BELOW = 0.6
 REVIEW_CANDIDATES = 5
 _REFERENCE = re.compile(r"^(?P<doc>.+):(?P<paragraph>[0-9]{1,9}):(?P<sentence>[0-9]{1,9})$")
 

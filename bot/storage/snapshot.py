@@ -120,8 +120,11 @@ def open_snapshot(folder: Path, key: str) -> Snapshot | None:
         meta = json.loads((where / _META).read_text())
         if meta.get("format") != SNAPSHOT_FORMAT or meta.get("key") != key:
             return None
+        # Plain ndarray views of the mapped files: np.memmap's Python-level __getitem__ and
+        # __array_finalize__ would run on every slice an answer takes (a fifth of its time).
         arrays = {
-            name: np.load(where / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in meta["arrays"]
+            name: np.load(where / f"{name}.npy", mmap_mode="r", allow_pickle=False).view(np.ndarray)
+            for name in meta["arrays"]
         }
         strings = (where / _STRINGS).read_bytes().decode().split("\0")
         aliases = {tuple(spelled): short for spelled, short in meta["aliases"]}
