@@ -150,6 +150,7 @@ class IntentMatcher:
             analysed_examples = [analyse_question(e) for e in intent.examples]
             example_terms = [self._terms(list(a.terms)) for a in analysed_examples]
             sibling_terms = frozenset().union(*example_terms)
+            named_prefixes = _prefixes(sibling_terms | cited_terms)  # the intent's: once for its examples
             examples = zip(intent.examples, analysed_examples, example_terms, strict=True)
             for example, analysed, terms in examples:
                 weights = tuple((t, index.idf(t)) for t in sorted(terms))
@@ -167,7 +168,7 @@ class IntentMatcher:
                         quote_types,
                         frozenset(quote_tokens),
                         cited_terms,
-                        _prefixes(sibling_terms | cited_terms),
+                        named_prefixes,
                         weights,
                         sum(w for _, w in weights),
                     )

@@ -312,20 +312,21 @@ def score(model: FittedModel, gathered: Gathered) -> Scored:
 
 
 def _citation(knowledge: KnowledgeBase, position: int) -> Citation:
+    # From the summaries and the index, not the Document: a snapshot's document is rebuilt on
+    # first use, which takes milliseconds for a long one.
     indexed = knowledge.index.sentences[position]
-    document = knowledge.documents[indexed.doc]
-    meta = document.meta
+    document = knowledge.summaries[indexed.doc]
     sentence = indexed.sentence
     return Citation(
         document.id,
-        meta.title,
-        meta.url,
-        meta.published,
+        document.title,
+        document.url,
+        document.published,
         sentence.paragraph,
         sentence.text,
         sentence.start,
         sentence.end,
-        page_of(document.paragraphs[sentence.paragraph - 1].section),
+        page_of(knowledge.index.section_of(indexed.paragraph)),
     )
 
 

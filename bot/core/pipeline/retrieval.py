@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from bot.core.english import STOP_WORDS
 from bot.core.index import FloatArray, IntArray, KnowledgeIndex
@@ -147,6 +148,22 @@ def query_terms(index: KnowledgeIndex, question: AnalysedQuestion) -> QueryTerms
     return QueryTerms(weights, {t: index.idf(t) for t in weights}, corrected, relatives, synonyms)
 
 
+def _best(eligible: npt.NDArray[np.bool_], scores: FloatArray, pool: int) -> IntArray:
+    """The positions of the ``pool`` best ``scores`` of those ``eligible``, best first.
+
+    Ties are in document order, at the cut-off too, so the same question always gets the same
+    candidates. Only the few eligible positions are partitioned: a partition of every sentence
+    would take most of an answer's time in a large knowledge base.
+    """
+    top = np.flatnonzero(eligible)
+    if len(top) > pool:
+        chosen = scores[top]
+        cut = np.partition(chosen, len(chosen) - pool)[len(chosen) - pool]
+        above = top[chosen > cut]
+        top = np.concatenate((above, top[chosen == cut][: pool - len(above)]))
+    return top[np.lexsort((top, -scores[top]))]
+
+
 def retrieve(
     index: KnowledgeIndex, terms: QueryTerms, extra: tuple[int, ...] = (), pool: int = CANDIDATE_POOL
 ) -> Retrieval:
@@ -157,17 +174,27 @@ def retrieve(
         return Retrieval(terms, empty, nothing, nothing, nothing, nothing, empty)
     numbered = [t for t in terms.weights if numbered_name(t) is not None]
     search = terms.search_weights
-    sentence_scores = index.sentence_bm25.scores(search)
-    paragraph_scores = index.paragraph_bm25.scores(search)[index.sentence_paragraph]
-    title_scores = index.title_bm25.scores(search)[index.sentence_doc]
-    blended = sentence_scores + PARAGRAPH_SHARE * paragraph_scores + TITLE_SHARE * title_scores
+    # Every array of a score per sentence is one of this thread's work arrays (KnowledgeIndex.scratch);
+    # the Retrieval keeps copies of the candidates' scores only. take(mode="clip") because its
+    # default mode is ten times slower with memory-mapped positions.
+    n = len(index.sentence_doc)
+    sentence_scores = index.sentence_bm25.scores(search, index.scratch("sentence", n))
+    paragraphs = index.paragraph_bm25.scores(search, index.scratch("paragraph", index.paragraph_bm25.size))
+    paragraph_scores = np.take(
+        paragraphs, index.sentence_paragraph, out=index.scratch("paragraph_of", n), mode="clip"
+    )
+    titles = index.title_bm25.scores(search, index.scratch("title", index.title_bm25.size))
+    title_scores = np.take(titles, index.sentence_doc, out=index.scratch("title_of", n), mode="clip")
+    # (paragraph + sentence) + title, as sentence + paragraph + title adds: the same sums, bit for bit.
+    blended = np.multiply(paragraph_scores, PARAGRAPH_SHARE, out=index.scratch("blended", n))
+    blended += sentence_scores
+    blended += np.multiply(title_scores, TITLE_SHARE, out=index.scratch("weighted_title", n))
     best_score = float(blended.max())
-    rivals = int(np.count_nonzero(blended >= RIVAL_SHARE * best_score)) - 1 if best_score > 0 else 0
-    size = min(pool, len(blended))
-    top = np.argpartition(-blended, size - 1)[:size]
-    top = top[blended[top] > max(0.0, MIN_SHARE * best_score)]
-    # Best first; ties in document order, so the same question always gets the same candidates.
-    top = top[np.lexsort((top, -blended[top]))]
+    flags = index.scratch("flags", n, np.bool_)
+    rivals = 0
+    if best_score > 0:
+        rivals = int(np.count_nonzero(np.greater_equal(blended, RIVAL_SHARE * best_score, out=flags))) - 1
+    top = _best(np.greater(blended, max(0.0, MIN_SHARE * best_score), out=flags), blended, pool)
     chosen: list[int] = top.tolist()
     sibling = 0.0
     if numbered:
