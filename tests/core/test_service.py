@@ -516,6 +516,36 @@ def test_an_answer_never_mixes_the_knowledge_before_and_after_a_swap() -> None:
         assert_verbatim(used, answer)
 
 
+def test_questions_answered_at_once_in_several_threads_get_the_answers_they_get_alone(
+    kb: KnowledgeBase,
+) -> None:
+    # Each thread scores the sentences in work arrays of its own (KnowledgeIndex.scratch): a
+    # question must never read another's half-written scores.
+    service = QAService(kb)
+    questions = [
+        "Who built the Brightwater lighthouse?",
+        "What time is the first ferry to Skerra?",
+        "How tall is the lighthouse?",
+        "Who won the football cup?",
+    ]
+    alone = {q: service.ask(q).to_json() for q in questions}
+    seen: list[tuple[str, dict[str, object]]] = []
+
+    def ask_many(offset: int) -> None:
+        for n in range(60):
+            question = questions[(n + offset) % len(questions)]
+            seen.append((question, service.ask(question).to_json()))
+
+    askers = [threading.Thread(target=ask_many, args=(i,)) for i in range(4)]
+    for thread in askers:
+        thread.start()
+    for thread in askers:
+        thread.join()
+    assert len(seen) == 240
+    for question, answer in seen:
+        assert answer == alone[question]
+
+
 # Whatever a user types.
 
 WORDS = [

@@ -136,3 +136,16 @@ def test_empty_knowledge_gives_no_candidates() -> None:
 
 def test_a_question_sharing_no_word_with_the_knowledge_gives_no_candidates(index: KnowledgeIndex) -> None:
     assert len(found(index, "Who won the football cup?").sentences) == 0
+
+
+def test_ties_at_the_cut_off_go_to_the_sentences_written_first() -> None:
+    # Four documents saying the same thing score the same: the pool of two takes the first two,
+    # every time, rather than whichever two a partition happens to leave in front.
+    notes = [document("Notes", "Comets glow near the Sun.", f"notes-{n}") for n in range(1, 5)]
+    index = index_of(*notes)
+    for _ in range(3):
+        retrieval = found(index, "Why do comets glow?", pool=2)
+        assert [index.documents[index.sentences[p].doc].id for p in retrieval.sentences.tolist()] == [
+            "notes-1",
+            "notes-2",
+        ]
