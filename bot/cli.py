@@ -23,7 +23,7 @@ from bot.cli_quality import register as register_quality
 from bot.config import Settings
 from bot.core.answers import Answer, in_quote_marks
 from bot.core.errors import CitebotError, KnowledgeError, QuestionError
-from bot.core.knowledge import KnowledgeBase, load_knowledge_dir
+from bot.core.knowledge import KnowledgeBase
 from bot.core.service import QAService
 from bot.presentation import DECLINE_TEXT, SUGGESTIONS_INTRO
 
@@ -70,9 +70,11 @@ def render_text(answer: Answer) -> str:
 
 
 def _load(settings: Settings, knowledge: Path | None, out: TextIO) -> KnowledgeBase | None:
+    from bot.storage.folder_cache import default_cache_dir, load_folder
+
     directory = knowledge or settings.knowledge_dir
     try:
-        return load_knowledge_dir(directory, settings.max_document_bytes)
+        return load_folder(directory, settings.max_document_bytes, settings.cache_dir or default_cache_dir())
     except KnowledgeError as exc:
         print(f"citebot: cannot load the knowledge in {directory}: {exc}", file=out)
         if knowledge is None and not directory.exists():

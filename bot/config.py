@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     knowledge_dir: Path = Path("knowledge")
+    # Where `ask`, `chat` and `check` keep a knowledge folder prepared once per content (see
+    # bot.storage.folder_cache); unset: $XDG_CACHE_HOME/citebot or ~/.cache/citebot.
+    cache_dir: Path | None = None
     database_path: Path = Path("data/citebot.sqlite3")
     # The calibrated probability below which the bot declines (see bot.core.service).
     minimum_confidence: float = Field(default=MINIMUM_CONFIDENCE, ge=0.0, le=1.0)

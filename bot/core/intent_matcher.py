@@ -181,6 +181,18 @@ class IntentMatcher:
         self._example_vocabulary = frozenset(t for e in self._examples for t in e.analysed.tokens)
         self._example_terms = frozenset(t for e in self._examples for t in e.terms)
 
+    def prepared(self) -> dict[str, object]:
+        """What preparing the examples computed, without the index: to keep and restore later."""
+        return {name: value for name, value in vars(self).items() if name != "_index"}
+
+    @classmethod
+    def restore(cls, prepared: dict[str, object], index: KnowledgeIndex) -> IntentMatcher:
+        """The matcher :meth:`prepared` described, over ``index`` (the one it was prepared with)."""
+        matcher = cls.__new__(cls)
+        vars(matcher).update(prepared)
+        matcher._index = index
+        return matcher
+
     def _terms(self, terms: list[str]) -> frozenset[str]:
         """Terms as the index sees them: a spelled-out name also counts as its acronym."""
         return frozenset(terms) | {acronym for _, acronym in self._index.spelled_out(terms)}

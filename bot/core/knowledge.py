@@ -46,6 +46,7 @@ __all__ = [
     "documents_key",
     "knowledge_of",
     "load_knowledge_dir",
+    "parse_knowledge_texts",
     "read_knowledge_dir",
     "read_knowledge_texts",
     "too_large",
@@ -296,6 +297,14 @@ def too_large(size: int, max_bytes: int) -> str:
 def read_knowledge_dir(directory: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> KnowledgeFiles:
     """Parse every document and intent file under ``directory``, collecting every problem."""
     texts, problems = read_knowledge_texts(directory, max_bytes)
+    return parse_knowledge_texts(texts, problems)
+
+
+def parse_knowledge_texts(
+    texts: Sequence[KnowledgeText], problems: Sequence[KnowledgeProblem] = ()
+) -> KnowledgeFiles:
+    """Parse the documents and intent files of ``texts``; raises with ``problems`` and every new one."""
+    problems = list(problems)
     documents: list[Document] = []
     intents: list[tuple[Intent, str]] = []
     parsed = iter(
