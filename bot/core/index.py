@@ -113,13 +113,8 @@ class _Interner:
 
     def __call__(self, words: Iterable[str]) -> list[int]:
         ids = self.ids
-        found = []
-        for word in words:
-            i = ids.get(word)
-            if i is None:
-                i = ids[word] = len(ids)
-            found.append(i)
-        return found
+        # len(ids) is read before setdefault stores it: a new word gets the next id.
+        return [ids.setdefault(word, len(ids)) for word in words]
 
 
 def _csr(rows: list[list[int]]) -> tuple[IntArray, Int32Array]:
