@@ -173,3 +173,21 @@ def test_an_empty_knowledge_base_indexes_nothing() -> None:
     assert list(empty.sentences) == []
     assert len(empty.lead_sentences) == 0
     assert not empty.knows("esa")
+
+
+def test_a_sentence_met_again_is_indexed_as_where_it_was_first() -> None:
+    # Repeated sentences are analysed once and their analysis copied: each copy must read the same.
+    copy = document("Space notes again", SPACE.body + "\n\nThe probe landed. ESA is based in Paris.", "copy")
+    alone = list(index_of(copy).sentences)
+    together = index_of(SPACE, BIOLOGY, copy)
+    copies = [s for s in together.sentences if s.doc == 2]
+    assert len(copies) == len(alone) and len({s.sentence.text for s in copies}) < len(copies)
+    for indexed, first in zip(copies, alone, strict=True):
+        assert (indexed.tokens, indexed.terms, indexed.mentions, indexed.anaphoric, indexed.defines) == (
+            first.tokens,
+            first.terms,
+            first.mentions,
+            first.anaphoric,
+            first.defines,
+        )
+    assert together.sentences[position(together, "An antibody")].defines  # after the repeats
