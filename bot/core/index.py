@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 from array import array
+from bisect import bisect_right
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -216,7 +217,13 @@ class BM25:
 # Capitalised words, possibly joined by a few small words: "Negative Ions at the Lunar Surface".
 _JOINERS = "|".join(sorted(NAME_JOINERS))
 _NAME_RUN = re.compile(rf"[A-Z][\w'’-]*(?:\s+(?:(?:{_JOINERS})\s+)*[A-Z][\w'’-]*)+")
-_ACRONYM = re.compile(r"\b[A-Z]{2,6}s?\b")
+# ``\b[A-Z]{2,6}s?\b``, opening with its capital: a pattern opening with a set of characters is
+# searched for that set in C, where one opening with ``\b`` is tried at every position.
+_ACRONYM = re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]{1,5}s?\b")
+# Texts searched at once, joined by a character that no pattern above matches: one C call per run
+# of texts rather than a Python call per text.
+_JOIN = "\0"
+JOINED_TEXTS = 4096
 # A short form in brackets straight after what it abbreviates: "antibody (Ab)", "ESA (European...)".
 _BRACKETED = re.compile(r"\(\s*([A-Za-z][A-Za-z0-9&.-]{1,9})\s*[),;]")
 # Words before the bracket that the short form may abbreviate, at most.
@@ -267,24 +274,47 @@ def find_aliases(texts: Iterable[str]) -> Aliases:
         if key and term and key != (term[0],):
             found.setdefault(key, term[0])
 
-    acronyms = {m.group().rstrip("s") for text in texts for m in _ACRONYM.finditer(text)}
-    for text in texts:
-        for words, short in bracketed(text):
+    runs = [_JOIN.join(texts[at : at + JOINED_TEXTS]) for at in range(0, len(texts), JOINED_TEXTS)]
+    acronyms = {short.rstrip("s") for run in runs for short in _ACRONYM.findall(run)}
+    # Name runs, by the text they are in: (text, run), in order.
+    names: list[tuple[int, str]] = []
+    if acronyms:
+        for number, run in enumerate(runs):
+            starts = [0]
+            for text in texts[number * JOINED_TEXTS : (number + 1) * JOINED_TEXTS]:
+                starts.append(starts[-1] + len(text) + len(_JOIN))
+            first_text = number * JOINED_TEXTS
+            names += [
+                (first_text + bisect_right(starts, match.start()) - 1, match.group())
+                for match in _NAME_RUN.finditer(run)
+            ]
+    del runs
+    # Each text's short forms in brackets, then its name runs: the first pair found for a name wins.
+    brackets = [i for i, text in enumerate(texts) if "(" in text]
+    next_name = 0
+    for i in [*brackets, len(texts)]:
+        while next_name < len(names) and names[next_name][0] < i:
+            _add_initials(names[next_name][1], acronyms, add)
+            next_name += 1
+        if i == len(texts):
+            break
+        for words, short in bracketed(texts[i]):
             for size in range(1, len(words) + 1):
                 if _initials_match(short, words[-size:]):
                     add(" ".join(words[-size:]), short)
                     break
-        if not acronyms:
-            continue
-        for run in _NAME_RUN.finditer(text):
-            words = run.group().split()
-            capitals = [i for i, w in enumerate(words) if w[0].isupper()]
-            for a, first in enumerate(capitals):
-                for b in range(a + 1, min(len(capitals), a + 7)):
-                    initials = "".join(words[i][0] for i in capitals[a : b + 1])
-                    if initials in acronyms:
-                        add(" ".join(words[first : capitals[b] + 1]), initials)
     return found
+
+
+def _add_initials(run: str, acronyms: set[str], add: Callable[[str, str], None]) -> None:
+    """``add`` each stretch of the name ``run`` whose initials are one of ``acronyms``."""
+    words = run.split()
+    capitals = [i for i, w in enumerate(words) if w[0].isupper()]
+    initials = "".join(words[i][0] for i in capitals)
+    for a, first in enumerate(capitals):
+        for b in range(a + 1, min(len(capitals), a + 7)):
+            if initials[a : b + 1] in acronyms:
+                add(" ".join(words[first : capitals[b] + 1]), initials[a : b + 1])
 
 
 # Words either side of "also known as" that name the two names of one thing.

@@ -78,6 +78,14 @@ def test_aliases_from_an_acronym_used_elsewhere_in_the_texts() -> None:
     assert found == {terms("Negative Ions at the Lunar Surface"): "nil"}
 
 
+def test_a_name_is_never_read_across_two_texts() -> None:
+    # The texts are searched joined together: a name must still end where its text ends.
+    assert find_aliases(["It was European", "Space Agency work, said ESA."]) == {}
+    assert find_aliases(["It was (European", "Space Agency) work, said ESA."]) == {}
+    found = find_aliases(["Work of the European Space Agency", "ESA"])
+    assert found == {terms("European Space Agency"): "esa"}
+
+
 @pytest.mark.parametrize(
     "text",
     [
