@@ -69,6 +69,7 @@ SENTENCE_CACHE = 8192
 _KINDS: tuple[AnswerType, ...] = tuple(AnswerType)
 _KIND_CODE = {kind: code for code, kind in enumerate(_KINDS)}
 _LEAD, _ANAPHORIC = 1, 2
+_TOKENS, _TERMS, _SAID = 0, 1, 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,35 +402,54 @@ class _Analysis:
 
 def _analyse(texts: list[str]) -> _Analysis:
     """Tokens, terms, answer mentions and openings of ``texts``; runs in a worker process too."""
-    intern = _Interner()
-    tokens_rows: list[list[int]] = []
-    terms_rows: list[list[int]] = []
+    # Every word goes into one stream, in the order the rows meet them (a sentence's tokens, its
+    # terms, its mentions' words), and the stream is interned at once, in C: a dictionary lookup
+    # per word in Python cost more than the rest of the bookkeeping.
+    stream: list[str] = []
+    rows: list[int] = []  # what each run of the stream is: _TOKENS, _TERMS or _SAID
+    lengths: list[int] = []
     counts: list[int] = []
     kinds: list[int] = []
-    said_rows: list[list[int]] = []
     anaphoric: list[bool] = []
     may_define: list[int] = []
     for i, text in enumerate(texts):
         tokens = tokenize(text)
-        tokens_rows.append(intern(tokens))
-        terms_rows.append(intern(content_terms(tokens)))
+        terms = content_terms(tokens)
+        stream += tokens
+        stream += terms
+        rows += (_TOKENS, _TERMS)
+        lengths += (len(tokens), len(terms))
         mentions = answer_mentions(text)
         counts.append(len(mentions))
         for kind, said in mentions:
             kinds.append(_KIND_CODE[kind])
-            said_rows.append(intern(sorted(said)))
+            stream += sorted(said)
+            rows.append(_SAID)
+            lengths.append(len(said))
         anaphoric.append(bool(tokens) and tokens[0] in PRONOUNS)
         if "(" in text or ALIAS_CUE.search(text):
             may_define.append(i)
+    words = list(dict.fromkeys(stream))
+    local = dict(zip(words, range(len(words)), strict=True))
+    ids = np.fromiter(map(local.__getitem__, stream), dtype=np.int32, count=len(stream))
+    row_of = np.repeat(np.array(rows, dtype=np.uint8), lengths)
+    row_lengths = np.array(lengths, dtype=np.int64)
+    rows_array = np.array(rows, dtype=np.uint8)
+
+    def csr(row: int) -> tuple[IntArray, Int32Array]:
+        ptr = np.zeros(int(np.count_nonzero(rows_array == row)) + 1, dtype=np.int64)
+        np.cumsum(row_lengths[rows_array == row], out=ptr[1:])
+        return ptr, ids[row_of == row]
+
     mention_ptr = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(counts, out=mention_ptr[1:])
     return _Analysis(
-        list(intern.ids),
-        _csr(tokens_rows),
-        _csr(terms_rows),
+        words,
+        csr(_TOKENS),
+        csr(_TERMS),
         mention_ptr,
         np.array(kinds, dtype=np.uint8),
-        _csr(said_rows),
+        csr(_SAID),
         np.array(anaphoric, dtype=np.bool_),
         may_define,
     )

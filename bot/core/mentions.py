@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
+from functools import lru_cache
 
 from bot.core.english import DATE_PATTERN, LOCATIVES, MONTHS, NUMBER_PATTERN, REASON_PATTERN
 from bot.core.text import fold
@@ -66,6 +67,10 @@ def mention_words(text: str) -> frozenset[str]:
     sentence when knowledge is indexed.
     """
     return frozenset(_WORD.findall(fold(text)))
+
+
+# The same names, numbers and dates recur through a knowledge base: their words are folded once.
+_said_words = lru_cache(maxsize=65536)(mention_words)
 
 
 def _case_sensitive(pattern: re.Pattern[str]) -> re.Pattern[str]:
@@ -136,22 +141,22 @@ def answer_mentions(sentence: str) -> tuple[Mention, ...]:
         dates = numbers = reasons = True
     if dates:
         for match in date.finditer(text):
-            mentions.append((AnswerType.DATE, mention_words(match.group())))
+            mentions.append((AnswerType.DATE, _said_words(match.group())))
     if numbers:
         for match in number.finditer(text):
             if day_of_month.search(text, 0, match.start()):
                 continue  # "May 3": the 3 is part of a date
-            mentions.append((AnswerType.NUMBER, mention_words(match.group())))
+            mentions.append((AnswerType.NUMBER, _said_words(match.group())))
     for match in _CAPITALISED.finditer(sentence):
         if _CALENDAR.fullmatch(match.group()):
             continue  # "on May 3": a month or a weekday is a date, not a name
-        tokens = mention_words(match.group())
+        tokens = _said_words(match.group())
         mentions.append((AnswerType.NAME, tokens))
         # An acronym ("ESA", "NASA") names an organisation or a thing, not a person.
         if not (match.group().isupper() and len(match.group()) > 1):
             mentions.append((AnswerType.PERSON, tokens))
     for match in _PLACE.finditer(sentence):
-        mentions.append((AnswerType.PLACE, mention_words(match.group(1))))
+        mentions.append((AnswerType.PLACE, _said_words(match.group(1))))
     # A quoted term or a cause counts even when the question repeats its words: no tokens.
     if _QUOTED.search(sentence):
         mentions.append((AnswerType.NAME, frozenset()))
