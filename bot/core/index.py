@@ -217,7 +217,9 @@ class BM25:
 
 # Capitalised words, possibly joined by a few small words: "Negative Ions at the Lunar Surface".
 _JOINERS = "|".join(sorted(NAME_JOINERS))
-_NAME_RUN = re.compile(rf"[A-Z][\w'’-]*(?:\s+(?:(?:{_JOINERS})\s+)*[A-Z][\w'’-]*)+")
+# (Written to fail fast, with no other matches than the plain pattern: a capital right after a capital
+# fails as the one before it did, and no word or space ever gives back a character.)
+_NAME_RUN = re.compile(rf"[A-Z](?<![A-Z][A-Z])[\w'’-]*+(?:\s++(?:(?:{_JOINERS})\s++)*[A-Z][\w'’-]*+)+")
 # ``\b[A-Z]{2,6}s?\b``, opening with its capital: a pattern opening with a set of characters is
 # searched for that set in C, where one opening with ``\b`` is tried at every position.
 _ACRONYM = re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]{1,5}s?\b")
