@@ -402,6 +402,19 @@ class _Analysis:
     may_define: list[int]
 
 
+# A word each alternative of ALIAS_CUE holds ("also known as" holds "known"), and characters that
+# re.IGNORECASE matches with an ASCII letter other than by str.lower(): a sentence without any of
+# them (nearly all) is spared the case-insensitive search, which tries every position.
+_CUE_WORDS = ("known", "called", "referred", "short", "stand", "abbreviat", "simply", "i.e.")
+_ASCII_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+def _may_cue(text: str) -> bool:
+    """Whether ``text`` may hold an alias cue: False only when ALIAS_CUE cannot match it."""
+    folded = text.translate(_ASCII_FOLD).lower()
+    return any(word in folded for word in _CUE_WORDS)
+
+
 def _analyse(texts: list[str]) -> _Analysis:
     """Tokens, terms, answer mentions and openings of ``texts``; runs in a worker process too."""
     # Every word goes into one stream, in the order the rows meet them (a sentence's tokens, its
@@ -429,7 +442,7 @@ def _analyse(texts: list[str]) -> _Analysis:
             rows.append(_SAID)
             lengths.append(len(said))
         anaphoric.append(bool(tokens) and tokens[0] in PRONOUNS)
-        if "(" in text or ALIAS_CUE.search(text):
+        if "(" in text or (_may_cue(text) and ALIAS_CUE.search(text)):
             may_define.append(i)
     words = list(dict.fromkeys(stream))
     local = dict(zip(words, range(len(words)), strict=True))

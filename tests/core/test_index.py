@@ -199,3 +199,21 @@ def test_a_sentence_met_again_is_indexed_as_where_it_was_first() -> None:
             first.defines,
         )
     assert together.sentences[position(together, "An antibody")].defines  # after the repeats
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The lab, ALSO KNOWN AS the Pasteur Institute, is in Paris.",
+        "The lab, commonly referred to as the Pasteur Institute, is in Paris.",
+        "The lab is known as the Pasteur Institute.",
+        "PI is ſhort for the Pasteur Institute.",  # a long s: re.IGNORECASE reads it as an s
+        "PI stands for the Pasteur Institute.",
+        "The Pasteur Institute, abbreviated PI, is in Paris.",
+        "The Pasteur Institute, or simply the Institute, is in Paris.",
+        "The lab, i.e. the Pasteur Institute, is in Paris.",
+    ],
+)
+def test_every_alias_cue_defines_both_names(sentence: str) -> None:
+    index = index_of(document("Labs", sentence))
+    assert {"pasteur", "institut"} <= index.sentences[0].defines
