@@ -336,49 +336,19 @@ class DocumentText:
     url: str | None = None
 
 
-def _parse_or_problems(
-    item: DocumentText, same_body_as: Document | None = None
-) -> Document | list[KnowledgeProblem]:
+def _parse_or_problems(item: DocumentText) -> Document | list[KnowledgeProblem]:
     try:
-        return _parse(item.text, item.source, item.doc_id, item.title, item.url, same_body_as)
+        return parse_document(item.text, item.source, doc_id=item.doc_id, title=item.title, url=item.url)
     except KnowledgeError as exc:
         return list(exc.problems)
-
-
-def _body(text: str) -> str | None:
-    """The body :func:`parse_document` reads from ``text``; None when it reports a problem first."""
-    text = text.replace("\r\n", "\n").lstrip("\ufeff")
-    match = _FRONT_MATTER.match(text)
-    if match is not None:
-        return text[match.end() :]
-    return None if text.lstrip().startswith("---") else text
 
 
 def parse_documents(items: Sequence[DocumentText]) -> list[Document | list[KnowledgeProblem]]:
     """:func:`parse_document` of each item, in worker processes when there is much text; each a
     document, or the problems that made it invalid.
     """
-    # A body met again (a document added twice, under another title) is split once, and the
-    # documents share it: its paragraphs are the same, offsets and all.
-    # Bodies are told apart by hash, not kept (at a million sentences they are 200 MB): two that
-    # only share a hash are parsed each in full, as _parse compares the bodies themselves.
-    first_with: dict[int, int] = {}
-    firsts: list[int] = []  # the item whose body each item has, if an earlier one
-    for i, item in enumerate(items):
-        body = _body(item.text)
-        firsts.append(i if body is None else first_with.setdefault(hash(body), i))
-    del first_with
-    distinct = [item for i, item in enumerate(items) if firsts[i] == i]
-    worth_it = sum(len(item.text) for item in distinct) >= PARALLEL_BYTES
-    parsed_distinct, _ = in_processes(_parse_or_problems, distinct, worth_it=worth_it)
-    found = iter(parsed_distinct)
-    parsed: list[Document | list[KnowledgeProblem]] = []
-    for i, item in enumerate(items):
-        if firsts[i] == i:
-            parsed.append(next(found))
-        else:
-            first = parsed[firsts[i]]
-            parsed.append(_parse_or_problems(item, first if isinstance(first, Document) else None))
+    worth_it = sum(len(item.text) for item in items) >= PARALLEL_BYTES
+    parsed, _ = in_processes(_parse_or_problems, items, worth_it=worth_it)
     return parsed
 
 
@@ -395,18 +365,6 @@ def parse_document(
     ``title`` and ``url`` fill in for front matter that lacks them; a document without a title
     from either place is invalid. Raises :class:`KnowledgeError` naming ``source``.
     """
-    return _parse(text, source, doc_id, title, url)
-
-
-def _parse(
-    text: str,
-    source: str,
-    doc_id: str | None,
-    title: str | None,
-    url: str | None,
-    same_body_as: Document | None = None,
-) -> Document:
-    """:func:`parse_document`; with the body and paragraphs of ``same_body_as`` when its body is the same."""
     text = text.replace("\r\n", "\n").lstrip("\ufeff")
     raw, body, _ = _split_front_matter(text, source)
     fields: dict[str, Any] = dict(raw or {})
@@ -415,10 +373,7 @@ def _parse(
     if url is not None and not fields.get("url"):
         fields["url"] = url
     meta = _meta(fields, source)
-    if same_body_as is not None and same_body_as.body == body:
-        body, paragraphs = same_body_as.body, same_body_as.paragraphs
-    else:
-        paragraphs = _paragraphs(body)
+    paragraphs = _paragraphs(body)
     if not paragraphs:
         raise KnowledgeError([KnowledgeProblem(source, "has no paragraphs of text", "body")])
     return Document(doc_id or slugify(meta.title), meta, body, paragraphs, source)

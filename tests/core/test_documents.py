@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.documents import Document, DocumentText, parse_document, parse_documents, slugify
-from bot.core.errors import KnowledgeError, KnowledgeProblem
+from bot.core.documents import parse_document, slugify
+from bot.core.errors import KnowledgeError
 
 ARTICLE = """---
 title: "Chang'e-6 notes"
@@ -128,22 +128,3 @@ def test_every_front_matter_problem_is_reported_at_once() -> None:
         "front matter field 'title'",
         "front matter field 'url'",
     ]
-
-
-def test_a_body_met_again_under_another_title_parses_the_same() -> None:
-    # Documents sharing a body share its parse: each must still read as if parsed alone.
-    body = ARTICLE.split("---\n", 2)[2]
-    texts = [
-        DocumentText(ARTICLE, "a.md", "a"),
-        DocumentText('---\ntitle: "Copy"\n---\n' + body, "b.md", "b"),
-        DocumentText("---\nurl: https://example.org/x\n---\n" + body, "c.md", "c"),  # no title
-        DocumentText("\ufeff" + ARTICLE.replace("\n", "\r\n"), "d.md", "d"),
-    ]
-    parsed = parse_documents(texts)
-    alone = [parse_document(t.text, t.source, doc_id=t.doc_id) for t in (texts[0], texts[1], texts[3])]
-    assert [parsed[0], parsed[1], parsed[3]] == alone
-    first, copy = parsed[0], parsed[1]
-    assert isinstance(first, Document) and isinstance(copy, Document)
-    assert (copy.title, copy.id, copy.source) == ("Copy", "b", "b.md")
-    assert copy.paragraphs is first.paragraphs  # split once
-    assert parsed[2] == [KnowledgeProblem("c.md", "is required", "front matter field 'title'")]
