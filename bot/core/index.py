@@ -490,16 +490,6 @@ def _concatenate(
     return np.concatenate(ptrs), np.concatenate(ids) if ids else np.zeros(0, dtype=np.int32)
 
 
-def _rows(ptr: IntArray, ids: npt.NDArray[Any], which: IntArray) -> tuple[IntArray, npt.NDArray[Any]]:
-    """The CSR list of rows ``which`` of (``ptr``, ``ids``), in that order."""
-    lengths = np.diff(ptr)[which]
-    out = np.zeros(len(which) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=out[1:])
-    # Where each value of the new rows is in ``ids``: its row's start there, plus its place in the row.
-    at = np.repeat(ptr[:-1][which] - out[:-1], lengths) + np.arange(out[-1], dtype=np.int64)
-    return out, ids[at]
-
-
 def build_arrays(documents: Sequence[Document]) -> IndexArrays:
     """Analyse ``documents`` into :class:`IndexArrays`."""
     texts: list[str] = []
@@ -547,18 +537,8 @@ def build_arrays(documents: Sequence[Document]) -> IndexArrays:
         doc_first_paragraph.append(len(paragraph_number))
         doc_first_sentence.append(len(sentence_doc))
         at += len(encoded)
-    # A sentence met again (boilerplate, a document added twice) is analysed once: its analysis
-    # is the same wherever it stands, and so are the words it adds to the index, in the same order.
-    first_seen: dict[str, int] = {}
-    which = np.fromiter(
-        (first_seen.setdefault(text, len(first_seen)) for text in texts), dtype=np.int64, count=len(texts)
-    )
-    repeated = len(first_seen) < len(texts)
-    distinct = list(first_seen) if repeated else texts
-    del first_seen
-    # The workers analyse sentences while this process finds the aliases, which need every text
-    # (a text met again adds none).
-    parts, aliases = _analyse_all(distinct, lambda: find_aliases([d.title for d in documents] + distinct))
+    # The workers analyse sentences while this process finds the aliases, which need every text.
+    parts, aliases = _analyse_all(texts, lambda: find_aliases([d.title for d in documents] + texts))
     intern = _Interner()
     title_rows = [intern(sorted(set(content_terms(tokenize(d.title))))) for d in documents]
     remaps = [np.array(intern(part.words), dtype=np.int32) for part in parts]
@@ -566,45 +546,36 @@ def build_arrays(documents: Sequence[Document]) -> IndexArrays:
     first = 0
     for analysis in parts:
         for i in analysis.may_define:
-            found = intern(sorted(defined_terms(distinct[first + i], aliases)))
+            found = intern(sorted(defined_terms(texts[first + i], aliases)))
             if found:
                 defines[first + i] = found
         first += len(analysis.anaphoric)
     strings = list(intern.ids)
     words = len(strings)
     arrays: dict[str, npt.NDArray[Any]] = {}
-    token_rows = _concatenate([p.tokens for p in parts], remaps)
-    term_rows = _concatenate([p.terms for p in parts], remaps)
-    define_counts = np.zeros(len(distinct), dtype=np.int64)
+    arrays["token_ptr"], arrays["token_ids"] = _concatenate([p.tokens for p in parts], remaps)
+    arrays["term_ptr"], arrays["term_ids"] = _concatenate([p.terms for p in parts], remaps)
+    define_counts = np.zeros(len(texts), dtype=np.int64)
     for position, found in defines.items():
         define_counts[position] = len(found)
-    define_ptr = np.concatenate(([0], np.cumsum(define_counts))).astype(np.int64)
-    define_ids = np.array([i for position in sorted(defines) for i in defines[position]], dtype=np.int32)
+    arrays["define_ptr"] = np.concatenate(([0], np.cumsum(define_counts))).astype(np.int64)
+    arrays["define_ids"] = np.array(
+        [i for position in sorted(defines) for i in defines[position]], dtype=np.int32
+    )
+    arrays["title_ptr"], arrays["title_ids"] = _csr(title_rows)
     mention_ptrs = [np.zeros(1, dtype=np.int64)]
     mentions = 0
     for part in parts:
         mention_ptrs.append(part.mention_ptr[1:] + mentions)
         mentions += int(part.mention_ptr[-1])
-    mention_ptr = np.concatenate(mention_ptrs)
-    mention_kind = np.concatenate([p.mention_kinds for p in parts]) if parts else np.zeros(0, dtype=np.uint8)
-    mention_word_rows = _concatenate([p.mention_words for p in parts], remaps)
+    arrays["mention_ptr"] = np.concatenate(mention_ptrs)
+    arrays["mention_kind"] = (
+        np.concatenate([p.mention_kinds for p in parts]) if parts else np.zeros(0, dtype=np.uint8)
+    )
+    arrays["mention_word_ptr"], arrays["mention_word_ids"] = _concatenate(
+        [p.mention_words for p in parts], remaps
+    )
     anaphoric = np.concatenate([p.anaphoric for p in parts]) if parts else np.zeros(0, dtype=np.bool_)
-    if repeated:  # each sentence takes the rows of its first occurrence
-        token_rows = _rows(*token_rows, which)
-        term_rows = _rows(*term_rows, which)
-        define_ptr, define_ids = _rows(define_ptr, define_ids, which)
-        mention_ptr, mention_of = _rows(mention_ptr, np.arange(len(mention_kind), dtype=np.int64), which)
-        mention_kind = mention_kind[mention_of]
-        mention_word_rows = _rows(*mention_word_rows, mention_of)
-        anaphoric = anaphoric[which]
-    del which
-    arrays["token_ptr"], arrays["token_ids"] = token_rows
-    arrays["term_ptr"], arrays["term_ids"] = term_rows
-    arrays["define_ptr"], arrays["define_ids"] = define_ptr, define_ids
-    arrays["title_ptr"], arrays["title_ids"] = _csr(title_rows)
-    arrays["mention_ptr"] = mention_ptr
-    arrays["mention_kind"] = mention_kind
-    arrays["mention_word_ptr"], arrays["mention_word_ids"] = mention_word_rows
     arrays["sentence_flags"] = (np.array(lead, dtype=np.uint8) * _LEAD) | (
         anaphoric.astype(np.uint8) * _ANAPHORIC
     )

@@ -184,7 +184,7 @@ def test_an_empty_knowledge_base_indexes_nothing() -> None:
 
 
 def test_a_sentence_met_again_is_indexed_as_where_it_was_first() -> None:
-    # Repeated sentences are analysed once and their analysis copied: each copy must read the same.
+    # A sentence repeated in another document is analysed there as where it first stood.
     copy = document("Space notes again", SPACE.body + "\n\nThe probe landed. ESA is based in Paris.", "copy")
     alone = list(index_of(copy).sentences)
     together = index_of(SPACE, BIOLOGY, copy)
