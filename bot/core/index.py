@@ -18,6 +18,7 @@ import math
 import re
 import threading
 from array import array
+from bisect import bisect_right
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -69,6 +70,7 @@ SENTENCE_CACHE = 8192
 _KINDS: tuple[AnswerType, ...] = tuple(AnswerType)
 _KIND_CODE = {kind: code for code, kind in enumerate(_KINDS)}
 _LEAD, _ANAPHORIC = 1, 2
+_TOKENS, _TERMS, _SAID = 0, 1, 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,13 +116,8 @@ class _Interner:
 
     def __call__(self, words: Iterable[str]) -> list[int]:
         ids = self.ids
-        found = []
-        for word in words:
-            i = ids.get(word)
-            if i is None:
-                i = ids[word] = len(ids)
-            found.append(i)
-        return found
+        # len(ids) is read before setdefault stores it: a new word gets the next id.
+        return [ids.setdefault(word, len(ids)) for word in words]
 
 
 def _csr(rows: list[list[int]]) -> tuple[IntArray, Int32Array]:
@@ -225,8 +222,16 @@ class BM25:
 
 # Capitalised words, possibly joined by a few small words: "Negative Ions at the Lunar Surface".
 _JOINERS = "|".join(sorted(NAME_JOINERS))
-_NAME_RUN = re.compile(rf"[A-Z][\w'’-]*(?:\s+(?:(?:{_JOINERS})\s+)*[A-Z][\w'’-]*)+")
-_ACRONYM = re.compile(r"\b[A-Z]{2,6}s?\b")
+# (Written to fail fast, with no other matches than the plain pattern: a capital right after a capital
+# fails as the one before it did, and no word or space ever gives back a character.)
+_NAME_RUN = re.compile(rf"[A-Z](?<![A-Z][A-Z])[\w'’-]*+(?:\s++(?:(?:{_JOINERS})\s++)*[A-Z][\w'’-]*+)+")
+# ``\b[A-Z]{2,6}s?\b``, opening with its capital: a pattern opening with a set of characters is
+# searched for that set in C, where one opening with ``\b`` is tried at every position.
+_ACRONYM = re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]{1,5}s?\b")
+# Texts searched at once, joined by a character that no pattern above matches: one C call per run
+# of texts rather than a Python call per text.
+_JOIN = "\0"
+JOINED_TEXTS = 4096
 # A short form in brackets straight after what it abbreviates: "antibody (Ab)", "ESA (European...)".
 _BRACKETED = re.compile(r"\(\s*([A-Za-z][A-Za-z0-9&.-]{1,9})\s*[),;]")
 # Words before the bracket that the short form may abbreviate, at most.
@@ -277,24 +282,47 @@ def find_aliases(texts: Iterable[str]) -> Aliases:
         if key and term and key != (term[0],):
             found.setdefault(key, term[0])
 
-    acronyms = {m.group().rstrip("s") for text in texts for m in _ACRONYM.finditer(text)}
-    for text in texts:
-        for words, short in bracketed(text):
+    runs = [_JOIN.join(texts[at : at + JOINED_TEXTS]) for at in range(0, len(texts), JOINED_TEXTS)]
+    acronyms = {short.rstrip("s") for run in runs for short in _ACRONYM.findall(run)}
+    # Name runs, by the text they are in: (text, run), in order.
+    names: list[tuple[int, str]] = []
+    if acronyms:
+        for number, run in enumerate(runs):
+            starts = [0]
+            for text in texts[number * JOINED_TEXTS : (number + 1) * JOINED_TEXTS]:
+                starts.append(starts[-1] + len(text) + len(_JOIN))
+            first_text = number * JOINED_TEXTS
+            names += [
+                (first_text + bisect_right(starts, match.start()) - 1, match.group())
+                for match in _NAME_RUN.finditer(run)
+            ]
+    del runs
+    # Each text's short forms in brackets, then its name runs: the first pair found for a name wins.
+    brackets = [i for i, text in enumerate(texts) if "(" in text]
+    next_name = 0
+    for i in [*brackets, len(texts)]:
+        while next_name < len(names) and names[next_name][0] < i:
+            _add_initials(names[next_name][1], acronyms, add)
+            next_name += 1
+        if i == len(texts):
+            break
+        for words, short in bracketed(texts[i]):
             for size in range(1, len(words) + 1):
                 if _initials_match(short, words[-size:]):
                     add(" ".join(words[-size:]), short)
                     break
-        if not acronyms:
-            continue
-        for run in _NAME_RUN.finditer(text):
-            words = run.group().split()
-            capitals = [i for i, w in enumerate(words) if w[0].isupper()]
-            for a, first in enumerate(capitals):
-                for b in range(a + 1, min(len(capitals), a + 7)):
-                    initials = "".join(words[i][0] for i in capitals[a : b + 1])
-                    if initials in acronyms:
-                        add(" ".join(words[first : capitals[b] + 1]), initials)
     return found
+
+
+def _add_initials(run: str, acronyms: set[str], add: Callable[[str, str], None]) -> None:
+    """``add`` each stretch of the name ``run`` whose initials are one of ``acronyms``."""
+    words = run.split()
+    capitals = [i for i, w in enumerate(words) if w[0].isupper()]
+    initials = "".join(words[i][0] for i in capitals)
+    for a, first in enumerate(capitals):
+        for b in range(a + 1, min(len(capitals), a + 7)):
+            if initials[a : b + 1] in acronyms:
+                add(" ".join(words[first : capitals[b] + 1]), initials[a : b + 1])
 
 
 # Words either side of "also known as" that name the two names of one thing.
@@ -379,37 +407,69 @@ class _Analysis:
     may_define: list[int]
 
 
+# A word each alternative of ALIAS_CUE holds ("also known as" holds "known"), and characters that
+# re.IGNORECASE matches with an ASCII letter other than by str.lower(): a sentence without any of
+# them (nearly all) is spared the case-insensitive search, which tries every position.
+_CUE_WORDS = ("known", "called", "referred", "short", "stand", "abbreviat", "simply", "i.e.")
+_ASCII_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+def _may_cue(text: str) -> bool:
+    """Whether ``text`` may hold an alias cue: False only when ALIAS_CUE cannot match it."""
+    folded = text.translate(_ASCII_FOLD).lower()
+    return any(word in folded for word in _CUE_WORDS)
+
+
 def _analyse(texts: list[str]) -> _Analysis:
     """Tokens, terms, answer mentions and openings of ``texts``; runs in a worker process too."""
-    intern = _Interner()
-    tokens_rows: list[list[int]] = []
-    terms_rows: list[list[int]] = []
+    # Every word goes into one stream, in the order the rows meet them (a sentence's tokens, its
+    # terms, its mentions' words), and the stream is interned at once, in C: a dictionary lookup
+    # per word in Python cost more than the rest of the bookkeeping.
+    stream: list[str] = []
+    rows: list[int] = []  # what each run of the stream is: _TOKENS, _TERMS or _SAID
+    lengths: list[int] = []
     counts: list[int] = []
     kinds: list[int] = []
-    said_rows: list[list[int]] = []
     anaphoric: list[bool] = []
     may_define: list[int] = []
     for i, text in enumerate(texts):
         tokens = tokenize(text)
-        tokens_rows.append(intern(tokens))
-        terms_rows.append(intern(content_terms(tokens)))
+        terms = content_terms(tokens)
+        stream += tokens
+        stream += terms
+        rows += (_TOKENS, _TERMS)
+        lengths += (len(tokens), len(terms))
         mentions = answer_mentions(text)
         counts.append(len(mentions))
         for kind, said in mentions:
             kinds.append(_KIND_CODE[kind])
-            said_rows.append(intern(sorted(said)))
+            stream += sorted(said)
+            rows.append(_SAID)
+            lengths.append(len(said))
         anaphoric.append(bool(tokens) and tokens[0] in PRONOUNS)
-        if "(" in text or ALIAS_CUE.search(text):
+        if "(" in text or (_may_cue(text) and ALIAS_CUE.search(text)):
             may_define.append(i)
+    words = list(dict.fromkeys(stream))
+    local = dict(zip(words, range(len(words)), strict=True))
+    ids = np.fromiter(map(local.__getitem__, stream), dtype=np.int32, count=len(stream))
+    row_of = np.repeat(np.array(rows, dtype=np.uint8), lengths)
+    row_lengths = np.array(lengths, dtype=np.int64)
+    rows_array = np.array(rows, dtype=np.uint8)
+
+    def csr(row: int) -> tuple[IntArray, Int32Array]:
+        ptr = np.zeros(int(np.count_nonzero(rows_array == row)) + 1, dtype=np.int64)
+        np.cumsum(row_lengths[rows_array == row], out=ptr[1:])
+        return ptr, ids[row_of == row]
+
     mention_ptr = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(counts, out=mention_ptr[1:])
     return _Analysis(
-        list(intern.ids),
-        _csr(tokens_rows),
-        _csr(terms_rows),
+        words,
+        csr(_TOKENS),
+        csr(_TERMS),
         mention_ptr,
         np.array(kinds, dtype=np.uint8),
-        _csr(said_rows),
+        csr(_SAID),
         np.array(anaphoric, dtype=np.bool_),
         may_define,
     )

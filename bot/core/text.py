@@ -135,10 +135,14 @@ def tokenize(text: str) -> list[str]:
     if _ROMAN_START.search(text):
         text = _ROMAN_AFTER_NAME.sub(_roman_to_digits, text)
     folded = fold(text)
-    if _DIGIT.search(folded):
+    digits = _DIGIT.search(folded) is not None
+    if digits:
         folded = _join_name_numbers(folded)
+    found: list[str] = _TOKEN.findall(folded)
+    if not digits and "'" not in folded:  # most sentences: no token to trim
+        return found
     tokens: list[str] = []
-    for token in _TOKEN.findall(folded):
+    for token in found:
         if "'" in token:
             if token.endswith("'s"):
                 token = token[:-2]

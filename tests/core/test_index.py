@@ -78,6 +78,14 @@ def test_aliases_from_an_acronym_used_elsewhere_in_the_texts() -> None:
     assert found == {terms("Negative Ions at the Lunar Surface"): "nil"}
 
 
+def test_a_name_is_never_read_across_two_texts() -> None:
+    # The texts are searched joined together: a name must still end where its text ends.
+    assert find_aliases(["It was European", "Space Agency work, said ESA."]) == {}
+    assert find_aliases(["It was (European", "Space Agency) work, said ESA."]) == {}
+    found = find_aliases(["Work of the European Space Agency", "ESA"])
+    assert found == {terms("European Space Agency"): "esa"}
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -173,3 +181,39 @@ def test_an_empty_knowledge_base_indexes_nothing() -> None:
     assert list(empty.sentences) == []
     assert len(empty.lead_sentences) == 0
     assert not empty.knows("esa")
+
+
+def test_a_sentence_met_again_is_indexed_as_where_it_was_first() -> None:
+    # A sentence repeated in another document is analysed there as where it first stood.
+    copy = document("Space notes again", SPACE.body + "\n\nThe probe landed. ESA is based in Paris.", "copy")
+    alone = list(index_of(copy).sentences)
+    together = index_of(SPACE, BIOLOGY, copy)
+    copies = [s for s in together.sentences if s.doc == 2]
+    assert len(copies) == len(alone) and len({s.sentence.text for s in copies}) < len(copies)
+    for indexed, first in zip(copies, alone, strict=True):
+        assert (indexed.tokens, indexed.terms, indexed.mentions, indexed.anaphoric, indexed.defines) == (
+            first.tokens,
+            first.terms,
+            first.mentions,
+            first.anaphoric,
+            first.defines,
+        )
+    assert together.sentences[position(together, "An antibody")].defines  # after the repeats
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The lab, ALSO KNOWN AS the Pasteur Institute, is in Paris.",
+        "The lab, commonly referred to as the Pasteur Institute, is in Paris.",
+        "The lab is known as the Pasteur Institute.",
+        "PI is ſhort for the Pasteur Institute.",  # a long s: re.IGNORECASE reads it as an s
+        "PI stands for the Pasteur Institute.",
+        "The Pasteur Institute, abbreviated PI, is in Paris.",
+        "The Pasteur Institute, or simply the Institute, is in Paris.",
+        "The lab, i.e. the Pasteur Institute, is in Paris.",
+    ],
+)
+def test_every_alias_cue_defines_both_names(sentence: str) -> None:
+    index = index_of(document("Labs", sentence))
+    assert {"pasteur", "institut"} <= index.sentences[0].defines

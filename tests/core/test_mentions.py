@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
+from bot.core import english
 from bot.core.mentions import AnswerType, answer_mentions, sentence_answer_types
 from bot.core.text import tokenize
 
@@ -87,3 +91,26 @@ def test_a_quoted_term_answers_what_it_is_called() -> None:
 
 def test_a_month_is_not_a_person() -> None:
     assert AnswerType.PERSON not in kinds("the probe launched on May 3.")
+
+
+def _pattern_words() -> list[str]:
+    """Every word the English patterns are written from, with the forms their suffixes make."""
+    source = Path(english.__file__).read_text(encoding="utf-8").lower()
+    fragments = set(re.findall(r"[a-z]+", source))
+    forms = {f + end for f in fragments for end in ("", "s", "y", "ies", "day")}
+    return sorted(forms | {f[:-1] for f in fragments})
+
+
+@pytest.mark.parametrize("template", ["Then {} came.", "{} it was.", "It was ({}), they said", "x-{}-x"])
+def test_every_word_of_a_date_number_or_cause_is_found(template: str) -> None:
+    # answer_mentions skips a pattern when the sentence lacks the words it needs: none may be missed.
+    patterns = {
+        AnswerType.DATE: english.DATE_PATTERN,
+        AnswerType.NUMBER: english.NUMBER_PATTERN,
+        AnswerType.REASON: english.REASON_PATTERN,
+    }
+    for word in _pattern_words():
+        sentence = template.format(word)
+        found = {kind for kind, _ in answer_mentions(sentence)}
+        for kind, pattern in patterns.items():
+            assert (kind in found) == (pattern.search(sentence) is not None), (sentence, kind)
