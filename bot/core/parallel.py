@@ -20,6 +20,8 @@ M = TypeVar("M")
 
 # Set in worker processes: a worker runs its share in-process, never a pool of its own.
 _in_worker = False
+# What the fork server imports before it forks workers: the modules whose functions they run.
+_PRELOAD = ("bot.core.documents", "bot.core.index")
 
 
 def _mark_worker() -> None:
@@ -54,8 +56,17 @@ def in_processes(
     from concurrent.futures import ProcessPoolExecutor
 
     # Forking is fastest (nothing to import again), but forking a process that runs threads (the
-    # bots do) can deadlock the child on a lock some thread held: then start them afresh.
-    method = "fork" if threading.active_count() == 1 and os.name == "posix" else "spawn"
+    # bots do, and every command on the store: aiosqlite's) can deadlock the child on a lock some
+    # thread held. Then workers fork from a fork server, a single-threaded process started once,
+    # which has imported the engine: a build's two pools (splitting, analysing) and every later
+    # one start in milliseconds rather than each worker importing the engine again.
+    if os.name != "posix":
+        method = "spawn"
+    elif threading.active_count() == 1:
+        method = "fork"
+    else:
+        method = "forkserver"
+        multiprocessing.set_forkserver_preload(list(_PRELOAD))
     context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_mark_worker) as pool:
         futures = [pool.submit(function, item) for item in items]

@@ -238,9 +238,12 @@ def _build(
     return build_knowledge(documents, merged), tuple(missing)
 
 
-def _parse_rows(rows: Iterable[StoredDocument], served: KnowledgeBase | None) -> list[Document]:
-    """Documents of stored rows; a row unchanged since it was served is not parsed again."""
+def _parse_rows(
+    rows: Iterable[StoredDocument], served: KnowledgeBase | None, parsed: Sequence[Document] = ()
+) -> list[Document]:
+    """Documents of stored rows; a row unchanged since it was served, or ``parsed``, is not parsed again."""
     known = {d.id: d for d in served.documents} if served is not None else {}
+    known.update((d.id, d) for d in parsed)
     documents: list[Document] = []
     problems: list[KnowledgeProblem] = []
     for row in rows:
@@ -597,17 +600,26 @@ class KnowledgeSync:
             await asyncio.to_thread(_save_snapshot, self.snapshots, knowledge)
 
     async def _apply(
-        self, rows: Sequence[StoredDocument], stored: StoredKnowledge, *, dry_run: bool = False
+        self,
+        rows: Sequence[StoredDocument],
+        stored: StoredKnowledge,
+        *,
+        dry_run: bool = False,
+        parsed: Sequence[Document] = (),
     ) -> tuple[KnowledgeBase, tuple[str, ...]]:
         """Validate and index ``rows`` with the stored intents, save them, then serve them.
 
-        Returns the knowledge and the taught intents it cannot serve (see :func:`_build`). A dry
-        run builds the very same knowledge, so it reports the version the change would give.
+        ``parsed``: documents of ``rows`` parsed already (a document being added), used as they
+        are. Returns the knowledge and the taught intents it cannot serve (see :func:`_build`). A
+        dry run builds the very same knowledge, so it reports the version the change would give.
         """
         served = self.service.knowledge
         knowledge, missing = await asyncio.to_thread(
             lambda: _build(
-                _parse_rows(rows, served), _parse_intents(stored.intent_files), _taught(stored.taught), served
+                _parse_rows(rows, served, parsed),
+                _parse_intents(stored.intent_files),
+                _taught(stored.taught),
+                served,
             )
         )
         if dry_run:
@@ -654,7 +666,9 @@ class KnowledgeSync:
             row = _row(document, text, "admin", added_by)
             if source is None:
                 row = replace(row, source=f"added by {added_by}")
-            knowledge, _ = await self._apply([*stored.documents, row], stored)
+            # The document just parsed, not its stored layout decoded again (seconds for 20 MB).
+            parsed = replace(document, source=row.source)
+            knowledge, _ = await self._apply([*stored.documents, row], stored, parsed=[parsed])
         log.info("document %s added by %s; knowledge version %s", document.id, added_by, knowledge.version)
         served = knowledge.document(document.id)
         return served if served is not None else document
