@@ -76,6 +76,14 @@ class Settings(BaseSettings):
     telegram_webhook_host: str = "0.0.0.0"
     telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
 
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _cache_dir(cls, value: object) -> object:
+        # CACHE_DIR= (empty, as .env.example writes it) means the default, not the current folder.
+        if isinstance(value, str):
+            return Path(value).expanduser() if value.strip() else None
+        return value
+
     @field_validator("telegram_admin_ids", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:

@@ -22,6 +22,7 @@ import hashlib
 import logging
 import os
 import pickle
+import re
 import shutil
 from pathlib import Path
 
@@ -49,6 +50,10 @@ CACHE_FORMAT = 1
 # new one at each change, and each holds an index snapshot (half a kilobyte a sentence).
 KEEP_FOLDERS = 8
 _PREPARED = "prepared.pickle"
+# The entries live in a folder of their own inside CACHE_DIR, named by their key: pruning never
+# touches anything else, even when CACHE_DIR is a folder other programs use too.
+_ENTRIES = "knowledge-folders"
+_KEY = re.compile(r"[0-9a-f]{24}")
 
 
 def default_cache_dir() -> Path:
@@ -67,13 +72,22 @@ def load_folder(directory: Path, max_bytes: int, cache: Path | None) -> Knowledg
     if problems or cache is None:
         files = parse_knowledge_texts(texts, problems)
         return build_knowledge(files.documents, files.intents)
-    where = cache / _key(texts)
-    found = _open(where)
+    entries = cache / _ENTRIES
+    where = entries / _key(texts)
+    found = _open(where) if where.is_dir() else None
     if found is not None:
         return found
     files = parse_knowledge_texts(texts)
     knowledge = build_knowledge(files.documents, files.intents)
-    _save(cache, where, knowledge)
+    try:
+        _save(entries, where, knowledge)
+    except (OSError, pickle.PicklingError, KnowledgeError) as exc:
+        log.warning(
+            "cannot keep the prepared knowledge in CACHE_DIR %s (%s): every run prepares it again; "
+            "set CACHE_DIR to a folder you can write",
+            cache,
+            exc,
+        )
     return knowledge
 
 
@@ -116,34 +130,27 @@ def _open(where: Path) -> KnowledgeBase | None:
     return knowledge
 
 
-def _save(cache: Path, where: Path, knowledge: KnowledgeBase) -> None:
+def _save(entries: Path, where: Path, knowledge: KnowledgeBase) -> None:
     prepared = {
         "documents_key": knowledge.documents_key,
         "version": knowledge.version,
         "intents": knowledge.intents,
         "matcher": knowledge.matcher.prepared(),
     }
-    try:
-        save_snapshot(where, knowledge.documents_key, knowledge.index)
-        temporary = where / f".{_PREPARED}.{os.getpid()}.tmp"
-        temporary.write_bytes(pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL))
-        temporary.replace(where / _PREPARED)  # last: a folder without it is not used
-        _prune(cache, keep=where)
-    except (OSError, pickle.PicklingError, KnowledgeError) as exc:
-        log.info(
-            "could not keep the knowledge prepared in %s (%s): the next run prepares it again", where, exc
-        )
+    save_snapshot(where, knowledge.documents_key, knowledge.index)
+    temporary = where / f".{_PREPARED}.{os.getpid()}.tmp"
+    temporary.write_bytes(pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL))
+    temporary.replace(where / _PREPARED)  # last: an entry without it is not used
+    _prune(entries, keep=where)
 
 
-def _prune(cache: Path, keep: Path) -> None:
-    """Remove all but the :data:`KEEP_FOLDERS` most recently used folder contents."""
-    entries = []
-    for entry in cache.iterdir():
-        if entry.is_dir() and entry != keep and not entry.name.startswith("."):
-            try:
-                entries.append((entry.stat().st_mtime, entry))
-            except OSError:
-                continue
-    entries.sort(reverse=True)
-    for _, entry in entries[KEEP_FOLDERS - 1 :]:
+def _prune(entries: Path, keep: Path) -> None:
+    """Remove all but the :data:`KEEP_FOLDERS` most recently used entries (only entries: named by a key)."""
+    found = []
+    for entry in entries.iterdir():
+        if entry != keep and _KEY.fullmatch(entry.name) and entry.is_dir():
+            with contextlib.suppress(OSError):
+                found.append((entry.stat().st_mtime, entry))
+    found.sort(reverse=True)
+    for _, entry in found[KEEP_FOLDERS - 1 :]:
         shutil.rmtree(entry, ignore_errors=True)

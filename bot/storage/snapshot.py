@@ -44,7 +44,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Bump when the files or IndexArrays change shape: older snapshots are then rebuilt, not misread.
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2
 _META = "meta.json"
 _STRINGS = "strings.bin"
 # Documents kept materialised: citations come from a few documents at a time.
@@ -76,6 +76,8 @@ def save_snapshot(folder: Path, key: str, index: KnowledgeIndex) -> Path:
     target = folder / key
     if (target / _META).exists():
         return target
+    # A folder without its description was damaged (or never finished): it would block the rename.
+    shutil.rmtree(target, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
     temporary = folder / f".{key}.{os.getpid()}.tmp"
     shutil.rmtree(temporary, ignore_errors=True)
@@ -99,6 +101,10 @@ def save_snapshot(folder: Path, key: str, index: KnowledgeIndex) -> Path:
             "aliases": [[list(spelled), short] for spelled, short in arrays.aliases.items()],
             # Written last-but-one, checked on open: a snapshot with a missing array is not used.
             "arrays": sorted(arrays.arrays),
+            "strings": len(arrays.strings),
+            # Each file's size and modification time, checked on open: a file truncated or edited
+            # since would serve wrong words or, worse, quote text the documents never held.
+            "files": {f.name: [f.stat().st_size, f.stat().st_mtime_ns] for f in sorted(temporary.iterdir())},
         }
         (temporary / _META).write_text(json.dumps(meta, ensure_ascii=False))
         os.replace(temporary, target)
@@ -117,9 +123,20 @@ def open_snapshot(folder: Path, key: str) -> Snapshot | None:
     """The snapshot of the documents ``key`` names under ``folder``, memory-mapped; None if none is usable."""
     where = folder / key
     try:
-        meta = json.loads((where / _META).read_text())
+        text = (where / _META).read_text()
+    except FileNotFoundError:
+        return None  # none saved (a folder without its description is replaced by the next save)
+    except OSError as exc:
+        _damaged(where, exc)
+        return None
+    try:
+        meta = json.loads(text)
         if meta.get("format") != SNAPSHOT_FORMAT or meta.get("key") != key:
-            return None
+            raise ValueError(f"it was saved by another citebot (format {meta.get('format')!r})")
+        for name, (size, modified) in meta["files"].items():
+            found = (where / name).stat()
+            if found.st_size != size or found.st_mtime_ns != modified:
+                raise ValueError(f"{name} changed since it was saved")
         # Plain ndarray views of the mapped files: np.memmap's Python-level __getitem__ and
         # __array_finalize__ would run on every slice an answer takes (a fifth of its time).
         arrays = {
@@ -127,17 +144,21 @@ def open_snapshot(folder: Path, key: str) -> Snapshot | None:
             for name in meta["arrays"]
         }
         strings = (where / _STRINGS).read_bytes().decode().split("\0")
+        if len(strings) != meta["strings"]:
+            raise ValueError(f"{_STRINGS} holds {len(strings)} words, not {meta['strings']}")
         aliases = {tuple(spelled): short for spelled, short in meta["aliases"]}
         index_arrays = IndexArrays(arrays, strings, list(meta["sections"]), aliases)
         documents = SnapshotDocuments(meta["documents"], index_arrays)
-    except FileNotFoundError:
-        return None
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        log.warning("index snapshot %s is unreadable (%s); the knowledge will be indexed again", where, exc)
-        # Written whole or not at all (renamed into place), so it was damaged later: make way for a new one.
-        shutil.rmtree(where, ignore_errors=True)
+        _damaged(where, exc)
         return None
     return Snapshot(key, index_arrays, documents)
+
+
+def _damaged(where: Path, problem: Exception) -> None:
+    log.warning("index snapshot %s is unusable (%s); the knowledge will be indexed again", where, problem)
+    # Written whole or not at all (renamed into place), so it was damaged later: make way for a new one.
+    shutil.rmtree(where, ignore_errors=True)
 
 
 class SnapshotDocuments(Sequence[Document]):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Settings
 from bot.core.documents import DescribedDocuments
 from bot.core.errors import KnowledgeError
 from bot.core.knowledge import KnowledgeBase, load_knowledge_dir
@@ -35,7 +36,8 @@ def answers(knowledge: KnowledgeBase) -> list[dict[str, object]]:
 
 
 def entries(cache: Path) -> list[Path]:
-    return sorted(p for p in cache.iterdir() if p.is_dir()) if cache.exists() else []
+    kept = cache / "knowledge-folders"
+    return sorted(p for p in kept.iterdir() if p.is_dir()) if kept.exists() else []
 
 
 def test_a_second_read_serves_the_prepared_folder_with_the_same_answers(tmp_path: Path) -> None:
@@ -71,7 +73,7 @@ def test_a_damaged_cache_is_read_past_and_prepared_again(
     folder = write_knowledge(tmp_path / "knowledge", coffee=COFFEE)
     cache = tmp_path / "cache"
     expected = answers(load_folder(folder, LIMIT, cache))
-    (prepared,) = cache.glob("*/prepared.pickle")
+    (prepared,) = cache.glob("*/*/prepared.pickle")
     prepared.write_bytes(prepared.read_bytes()[:100])
     with caplog.at_level(logging.WARNING):
         again = load_folder(folder, LIMIT, cache)
@@ -110,6 +112,26 @@ def test_only_the_most_recently_used_contents_are_kept(tmp_path: Path) -> None:
     assert len(entries(cache)) == KEEP_FOLDERS
     # The newest is among them: reading the folder as it is now opens it.
     assert isinstance(load_folder(folder, LIMIT, cache).documents, DescribedDocuments)
+
+
+def test_pruning_never_touches_what_else_is_in_the_cache_folder(tmp_path: Path) -> None:
+    # CACHE_DIR may be a folder other programs keep things in too (~/.cache, say).
+    folder = tmp_path / "knowledge"
+    cache = tmp_path / "shared"
+    theirs = [cache / f"app{n}" for n in range(KEEP_FOLDERS + 2)]
+    for other in theirs:
+        other.mkdir(parents=True)
+        (other / "data.txt").write_text("keep me", encoding="utf-8")
+    for n in range(KEEP_FOLDERS + 2):
+        write_knowledge(folder, tea=TEA + f"\nNote {n}: tea keeps well in a dry tin.\n")
+        load_folder(folder, LIMIT, cache)
+    assert all((other / "data.txt").read_text(encoding="utf-8") == "keep me" for other in theirs)
+    assert len(entries(cache)) == KEEP_FOLDERS
+
+
+def test_an_empty_cache_dir_setting_means_the_default_and_a_tilde_means_home() -> None:
+    assert Settings(cache_dir="").cache_dir is None  # type: ignore[arg-type]
+    assert Settings(cache_dir="~/citebot-cache").cache_dir == Path.home() / "citebot-cache"  # type: ignore[arg-type]
 
 
 def test_the_command_line_answers_the_same_from_the_cache(tmp_path: Path) -> None:

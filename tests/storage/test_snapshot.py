@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from bot.core.knowledge import load_knowledge_dir
 from bot.runtime import Citebot
@@ -76,6 +79,44 @@ async def test_a_damaged_snapshot_is_rebuilt_and_the_answers_stay_right(tmp_path
     finally:
         await app.close()
     assert open_snapshot(snapshot_folder(settings.database_path), key) is not None
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda folder: _cut(folder / "strings.bin"), id="words cut short"),
+        pytest.param(lambda folder: (folder / "term_ids.npy").unlink(), id="an array deleted"),
+        pytest.param(lambda folder: (folder / "meta.json").unlink(), id="its description deleted"),
+        # The same size, other bytes: served, it would quote what the documents never said.
+        pytest.param(lambda folder: _edit(folder / "text.npy", b"Green tea", b"Blue milk"), id="text edited"),
+    ],
+)
+async def test_a_snapshot_damaged_any_way_is_rebuilt_once_and_never_misquotes(
+    tmp_path: Path, damage: Callable[[Path], None]
+) -> None:
+    write_knowledge(tmp_path / "knowledge")
+    settings = settings_for(tmp_path)
+    await (await Citebot.open(settings)).close()
+    (key,) = _keys(settings.database_path)
+    damage(snapshot_folder(settings.database_path) / key)
+    for _ in range(2):
+        app = await Citebot.open(settings)
+        try:
+            assert (await app.ask(QUESTION, log=False)).answer.citations[0].text == GREEN_TEA
+        finally:
+            await app.close()
+        # Saved whole again by the first start: the second opens it rather than indexing again.
+        assert open_snapshot(snapshot_folder(settings.database_path), key) is not None
+
+
+def _cut(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _edit(path: Path, old: bytes, new: bytes) -> None:
+    data = path.read_bytes()
+    assert old in data
+    path.write_bytes(data.replace(old, new))
 
 
 async def test_a_snapshot_of_other_knowledge_is_not_served(tmp_path: Path) -> None:
