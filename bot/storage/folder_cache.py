@@ -56,9 +56,14 @@ _ENTRIES = "knowledge-folders"
 _KEY = re.compile(r"[0-9a-f]{24}")
 
 
-def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/citebot``, else ``~/.cache/citebot``."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+def default_cache_dir() -> Path | None:
+    """``$XDG_CACHE_HOME/citebot``, else ``~/.cache/citebot``; None for a user without a home."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # an arbitrary container user with no home: nothing is cached
+            return None
     return Path(base) / "citebot"
 
 
