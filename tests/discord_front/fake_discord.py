@@ -962,7 +962,12 @@ class FakeDiscord:
                 if event == "INTERACTION_CREATE":
                     self._register_dispatched(payload)
                 for ws in list(self._sockets):
-                    await self._send(ws, event, payload)
+                    try:
+                        await self._send(ws, event, payload)
+                    except ConnectionResetError:
+                        # The bot is closing this connection (SIGTERM mid-burst) and it is not yet
+                        # out of the list: the event is lost, as the real gateway loses it.
+                        continue
                 payloads.append(payload)
                 sent_at.append(time.monotonic())
 
