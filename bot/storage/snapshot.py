@@ -2,8 +2,9 @@
 
 A knowledge base of a million sentences takes a minute to analyse and index, but only as long as
 it takes to map a few files to serve again. So every knowledge version the runtime builds is
-saved beside the database, in ``<database>.index/<key>/``: one ``.npy`` file per array of
-:class:`~bot.core.index.IndexArrays`, the interned words, and what describes the documents. The key
+saved beside the database, in ``<database>.index/<key>/``: one file of every array of
+:class:`~bot.core.index.IndexArrays`, one of its words and headings, and what describes the
+documents. The key
 (:func:`~bot.core.knowledge.documents_key`) covers the engine and every document's content but
 not the intents, which are cheap to add, so teaching the bot keeps the saved index. A process
 starting on stored documents opens that folder instead of parsing and indexing: numpy maps
@@ -20,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import mmap
 import os
 import shutil
 from collections.abc import Sequence
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from bot.core.documents import Document, DocumentMeta, Paragraph, Sentence
 from bot.core.index import IndexArrays, KnowledgeIndex
@@ -44,9 +47,17 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Bump when the files or IndexArrays change shape: older snapshots are then rebuilt, not misread.
-SNAPSHOT_FORMAT = 2
+SNAPSHOT_FORMAT = 3
 _META = "meta.json"
+# Every array in one file, each at a multiple of _ALIGN bytes, mapped once: a file per array cost
+# a start-up as much in opening and header parsing as everything else it does.
+_ARRAYS = "arrays.bin"
+_ALIGN = 64
+# The interned words (tokens, which hold no NUL), joined by NUL: splitting is the fastest way back.
 _STRINGS = "strings.bin"
+# The section headings and the aliases, as one UTF-8 text cut by the "*.ends" arrays.
+_TEXTS = "texts.bin"
+_ENDS = ".ends"
 # Documents kept materialised: citations come from a few documents at a time.
 DOCUMENT_CACHE = 16
 
@@ -71,6 +82,23 @@ def _meta_of(document: Document) -> list[Any]:
     return [document.id, meta.title, meta.url, meta.author, published, document.source, document.content_hash]
 
 
+def _joined(items: Sequence[str]) -> tuple[str, npt.NDArray[np.int64]]:
+    """``items`` as one string and the end of each in it: any text, no separator to escape."""
+    ends = np.fromiter((len(item) for item in items), dtype=np.int64, count=len(items))
+    np.cumsum(ends, out=ends)
+    return "".join(items), ends
+
+
+def _cut(text: str, ends: npt.NDArray[Any]) -> list[str]:
+    """The items :func:`_joined` joined into ``text``."""
+    if (int(ends[-1]) if len(ends) else 0) != len(text) or (
+        len(ends) and (ends[0] < 0 or np.any(np.diff(ends) < 0))
+    ):
+        raise ValueError("a list's ends do not cut its text")
+    bounds = ends.tolist()
+    return list(map(text.__getitem__, map(slice, [0, *bounds], bounds)))
+
+
 def save_snapshot(folder: Path, key: str, index: KnowledgeIndex) -> Path:
     """Save ``index`` (of the documents ``key`` names) under ``folder`` and remove older snapshots there."""
     target = folder / key
@@ -84,9 +112,32 @@ def save_snapshot(folder: Path, key: str, index: KnowledgeIndex) -> Path:
     temporary.mkdir()
     try:
         arrays = index.arrays
-        for name, array in arrays.arrays.items():
-            np.save(temporary / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
+        if any("\0" in word for word in arrays.strings):
+            raise ValueError("an interned word holds a NUL character")  # words are tokens: a bug
+        # Headings and aliases can hold any character, so they are cut by their ends instead.
+        lists = {
+            "sections": arrays.sections,
+            "alias_short": list(arrays.aliases.values()),
+            "alias_words": [word for spelled in arrays.aliases for word in spelled],
+        }
+        texts: list[str] = []
+        named = dict(arrays.arrays)
+        for name, items in lists.items():
+            text, named[f"{name}{_ENDS}"] = _joined(items)
+            texts.append(text)
+        named[f"alias_size{_ENDS}"] = np.cumsum([len(spelled) for spelled in arrays.aliases], dtype=np.int64)
+        placed: dict[str, list[Any]] = {}
+        with open(temporary / _ARRAYS, "wb") as out:
+            for name, array in sorted(named.items()):
+                array = np.ascontiguousarray(array)
+                if array.dtype.hasobject:
+                    raise TypeError(f"array {name} holds Python objects")
+                offset = -out.tell() % _ALIGN + out.tell()
+                out.write(bytes(offset - out.tell()))
+                placed[name] = [array.dtype.str, list(array.shape), offset]
+                out.write(array.data)
         (temporary / _STRINGS).write_bytes("\0".join(arrays.strings).encode())
+        (temporary / _TEXTS).write_bytes("".join(texts).encode())
         documents = index.documents
         described = (
             documents.described
@@ -97,10 +148,9 @@ def save_snapshot(folder: Path, key: str, index: KnowledgeIndex) -> Path:
             "format": SNAPSHOT_FORMAT,
             "key": key,
             "documents": described,
-            "sections": arrays.sections,
-            "aliases": [[list(spelled), short] for spelled, short in arrays.aliases.items()],
-            # Written last-but-one, checked on open: a snapshot with a missing array is not used.
-            "arrays": sorted(arrays.arrays),
+            "arrays": placed,
+            # The characters of each list in the texts, in the order they are stored.
+            "lists": {name: len(text) for name, text in zip(lists, texts, strict=True)},
             "strings": len(arrays.strings),
             # Each file's size and modification time, checked on open: a file truncated or edited
             # since would serve wrong words or, worse, quote text the documents never held.
@@ -137,22 +187,47 @@ def open_snapshot(folder: Path, key: str) -> Snapshot | None:
             found = (where / name).stat()
             if found.st_size != size or found.st_mtime_ns != modified:
                 raise ValueError(f"{name} changed since it was saved")
-        # Plain ndarray views of the mapped files: np.memmap's Python-level __getitem__ and
-        # __array_finalize__ would run on every slice an answer takes (a fifth of its time).
-        arrays = {
-            name: np.load(where / f"{name}.npy", mmap_mode="r", allow_pickle=False).view(np.ndarray)
-            for name in meta["arrays"]
-        }
+        named = _mapped(where / _ARRAYS, meta["arrays"])
         strings = (where / _STRINGS).read_bytes().decode().split("\0")
         if len(strings) != meta["strings"]:
             raise ValueError(f"{_STRINGS} holds {len(strings)} words, not {meta['strings']}")
-        aliases = {tuple(spelled): short for spelled, short in meta["aliases"]}
-        index_arrays = IndexArrays(arrays, strings, list(meta["sections"]), aliases)
+        texts = (where / _TEXTS).read_bytes().decode()
+        lists: dict[str, list[str]] = {}
+        start = 0
+        for name, length in meta["lists"].items():
+            lists[name] = _cut(texts[start : start + length], named.pop(f"{name}{_ENDS}"))
+            start += length
+        if start != len(texts):
+            raise ValueError(f"{_TEXTS} holds {len(texts)} characters, not {start}")
+        words, shorts = lists["alias_words"], lists["alias_short"]
+        ends = named.pop(f"alias_size{_ENDS}")
+        spelled = [tuple(words[a:b]) for a, b in zip([0, *ends.tolist()], ends.tolist(), strict=False)]
+        if len(spelled) != len(shorts) or (int(ends[-1]) if len(ends) else 0) != len(words):
+            raise ValueError("the aliases do not match their words")
+        aliases = dict(zip(spelled, shorts, strict=True))
+        index_arrays = IndexArrays(named, strings, lists["sections"], aliases)
         documents = SnapshotDocuments(meta["documents"], index_arrays)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         _damaged(where, exc)
         return None
     return Snapshot(key, index_arrays, documents)
+
+
+def _mapped(path: Path, placed: dict[str, list[Any]]) -> dict[str, npt.NDArray[Any]]:
+    """Every array of the file at ``path``, as read-only views of one memory map."""
+    with open(path, "rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        # A map shares the page cache (and its pages between processes serving the same version)
+        # instead of reading the file; an empty file cannot be mapped, and holds only empty arrays.
+        buffer: Any = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+    arrays: dict[str, npt.NDArray[Any]] = {}
+    for name, (dtype, shape, offset) in placed.items():
+        kind = np.dtype(dtype)
+        count = int(np.prod(shape, dtype=np.int64))
+        if offset < 0 or offset + count * kind.itemsize > size:
+            raise ValueError(f"array {name} lies past the end of {path.name}")
+        arrays[name] = np.frombuffer(buffer, dtype=kind, count=count, offset=offset).reshape(shape)
+    return arrays
 
 
 def _damaged(where: Path, problem: Exception) -> None:

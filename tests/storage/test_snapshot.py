@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,12 +69,17 @@ async def test_a_start_serves_the_saved_index_without_reading_the_documents(tmp_
 @pytest.mark.parametrize(
     "damage",
     [
-        pytest.param(lambda folder: _cut(folder / "sentence_bm25_weights.npy"), id="postings cut short"),
+        pytest.param(lambda folder: _cut(folder / "arrays.bin"), id="arrays cut short"),
         pytest.param(lambda folder: _cut(folder / "strings.bin"), id="words cut short"),
-        pytest.param(lambda folder: (folder / "term_ids.npy").unlink(), id="an array deleted"),
+        pytest.param(lambda folder: (folder / "texts.bin").unlink(), id="the headings deleted"),
         pytest.param(lambda folder: (folder / "meta.json").unlink(), id="its description deleted"),
         # The same size, other bytes: served, it would quote what the documents never said.
-        pytest.param(lambda folder: _edit(folder / "text.npy", b"Green tea", b"Blue milk"), id="text edited"),
+        pytest.param(
+            lambda folder: _edit(folder / "arrays.bin", b"Green tea", b"Blue milk"), id="text edited"
+        ),
+        # Stale sizes and places in a description that still passes the file checks.
+        pytest.param(lambda folder: _edit_meta(folder, _shift_an_array), id="an array placed past the end"),
+        pytest.param(lambda folder: _edit_meta(folder, _shorten_a_list), id="a list's length wrong"),
     ],
 )
 async def test_a_snapshot_damaged_any_way_is_rebuilt_once_and_never_misquotes(
@@ -95,6 +102,20 @@ async def test_a_snapshot_damaged_any_way_is_rebuilt_once_and_never_misquotes(
 
 def _cut(path: Path) -> None:
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _edit_meta(folder: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    meta = json.loads((folder / "meta.json").read_text())
+    change(meta)
+    (folder / "meta.json").write_text(json.dumps(meta))
+
+
+def _shift_an_array(meta: dict[str, Any]) -> None:
+    meta["arrays"]["sentence_bm25_weights"][2] += meta["files"]["arrays.bin"][0]
+
+
+def _shorten_a_list(meta: dict[str, Any]) -> None:
+    meta["lists"]["sections"] -= 1
 
 
 def _edit(path: Path, old: bytes, new: bytes) -> None:
