@@ -375,9 +375,15 @@ def worker_citebot_build(params: dict[str, Any]) -> dict[str, Any]:
 def worker_citebot_open(params: dict[str, Any]) -> dict[str, Any]:
     """What a bot does at start: open the application from the store, then answer."""
     import asyncio
+    import gc
 
+    # The bots start as `python -m bot run`: bot/__main__ imports the application (the collector
+    # paused), and bot.cli.main() freezes what the imports made before it opens anything.
+    import bot.__main__  # noqa: F401
     from bot.config import Settings
     from bot.runtime import Citebot
+
+    gc.freeze()
 
     _check_checkout()
     before = rss_mib()

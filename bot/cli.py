@@ -6,6 +6,7 @@ Nothing here imports discord: ``python -m bot ask`` must start fast.
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import json
 import os
@@ -270,6 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    # What the imports made lives as long as the process: out of the collector's reach, a full
+    # collection while the knowledge opens walks only what opening makes (20 ms less a start).
+    gc.freeze()
     args = build_parser().parse_args(argv)
     try:
         settings = Settings()

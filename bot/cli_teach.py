@@ -16,8 +16,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
-
 from bot.config import Settings
 from bot.core.errors import KnowledgeError, QuestionError
 from bot.core.intents import TAUGHT_SOURCE, Intent, parse_intent_file, resolve_intents
@@ -123,6 +121,8 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         if left_out:
             note = textwrap.fill(f"Left out, {_LEFT_OUT}:", 98, initial_indent="# ", subsequent_indent="# ")
             note += "\n" + "".join(f"#   {line}\n" for line in left_out)
+        import yaml  # only exporting writes YAML; importing it costs every `kb` command 15 ms
+
         text = (
             EXPORT_HEADER
             + note
