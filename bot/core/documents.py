@@ -18,7 +18,6 @@ from functools import lru_cache
 from pathlib import PurePath
 from typing import Any, Protocol, runtime_checkable
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from bot.core.errors import KnowledgeError, KnowledgeProblem
@@ -32,6 +31,7 @@ __all__ = [
     "DocumentText",
     "Paragraph",
     "Sentence",
+    "YamlProblem",
     "fallback_title",
     "load_yaml",
     "parse_document",
@@ -47,14 +47,31 @@ __all__ = [
 # parsing one costs time and memory in proportion at every reload.
 MAX_DOCUMENT_BYTES = 25_000_000
 
-# libyaml's safe loader when PyYAML was built with it (its wheels are): ten times faster than
-# the pure-Python one, which dominated start-up with a few hundred intent examples.
-_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+class YamlProblem(ValueError):
+    """YAML that does not parse: what is wrong, and on which line (1-based) when PyYAML knows."""
+
+    def __init__(self, problem: str, line: int | None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.line = line
 
 
 def load_yaml(text: str) -> Any:
-    """``yaml.safe_load``, with libyaml when available; raises ``yaml.YAMLError``."""
-    return yaml.load(text, Loader=_SAFE_LOADER)
+    """``yaml.safe_load``, with libyaml when available; raises :class:`YamlProblem`."""
+    # Imported here: PyYAML takes 20 ms to import, and a start from a snapshot without intent
+    # files (or a document without front matter) parses no YAML at all.
+    import yaml
+
+    # libyaml's safe loader when PyYAML was built with it (its wheels are): ten times faster than
+    # the pure-Python one, which dominated start-up with a few hundred intent examples.
+    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise YamlProblem(problem, mark.line + 1 if mark is not None else None) from exc
 
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
@@ -228,11 +245,9 @@ def _split_front_matter(text: str, source: str) -> tuple[dict[str, Any] | None, 
         return None, text, 1
     try:
         loaded = load_yaml(match.group(1))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"front matter line {mark.line + 1}" if mark is not None else "front matter"
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise KnowledgeError([KnowledgeProblem(source, f"invalid YAML: {problem}", where)]) from exc
+    except YamlProblem as exc:
+        where = f"front matter line {exc.line}" if exc.line is not None else "front matter"
+        raise KnowledgeError([KnowledgeProblem(source, f"invalid YAML: {exc.problem}", where)]) from exc
     if loaded is None:
         loaded = {}
     if not isinstance(loaded, dict):

@@ -22,10 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.core.documents import DescribedDocuments, Document, Sentence, load_yaml
+from bot.core.documents import DescribedDocuments, Document, Sentence, YamlProblem, load_yaml
 from bot.core.errors import KnowledgeError, KnowledgeProblem
 
 __all__ = [
@@ -105,12 +104,9 @@ def parse_intent_file(text: str, source: str) -> list[Intent]:
     """Parse and validate one intent YAML file; errors name the file and the intent."""
     try:
         raw: Any = load_yaml(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else ""
-        raise KnowledgeError(
-            [KnowledgeProblem(source, f"invalid YAML: {getattr(exc, 'problem', exc)}", where)]
-        ) from exc
+    except YamlProblem as exc:
+        where = f"line {exc.line}" if exc.line is not None else ""
+        raise KnowledgeError([KnowledgeProblem(source, f"invalid YAML: {exc.problem}", where)]) from exc
     if raw is None:
         return []
     if not isinstance(raw, dict):

@@ -54,7 +54,7 @@ class _Rules:
     first characters tells that none can match.
     """
 
-    __slots__ = ("any_first", "rules")
+    __slots__ = ("any_first", "firsts", "rules")
 
     def __init__(self, *rules: Rule, gates: dict[str, _Gate] | None = None) -> None:
         gates = dict(gates or {})
@@ -74,9 +74,12 @@ class _Rules:
                 firsts = None
             compiled.append((gate, re.compile(rule.pattern), rule.replacement))
         self.rules = tuple(compiled)
-        self.any_first = (
-            re.compile("[" + "".join(re.escape(c) for c in sorted(firsts)) + "]").search if firsts else None
-        )
+        self.firsts = "".join(sorted(firsts)) if firsts else None
+        self.any_first = _any_of(self.firsts) if self.firsts else None
+
+
+def _any_of(characters: str) -> Callable[[str], object]:
+    return re.compile("[" + "".join(re.escape(c) for c in characters) + "]").search
 
 
 def _rules(*rules: Rule, gates: dict[str, _Gate] | None = None) -> _Rules:
@@ -95,8 +98,17 @@ def _apply(rules: _Rules, text: str) -> str:
 _PUNCTUATIONS = tuple(_English.Punctuations)
 
 # --- pysbd.punctuation_replacer.replace_punctuation ------------------------------------------------
-_ESCAPE = _rules(*_Escape.All)
-_UNESCAPE = _rules(*_Unescape.All)
+# pysbd escapes ( ) [ ] - with a backslash before these replacements and unescapes them after.
+# The replacements touch neither those characters nor a backslash, so unescaping removes exactly
+# the backslashes escaping added: the pair leaves the text as it was, and is skipped (the check
+# below fails at import if pysbd's rules ever stop being such a pair).
+_ESCAPED = "()[]-"
+_ESCAPING = [(rf"\{c}", rf"\{c}") for c in _ESCAPED]
+_UNESCAPING = [(rf"\\\{c}", c) for c in _ESCAPED]
+if [(r.pattern, r.replacement) for r in _Escape.All] != _ESCAPING or [
+    (r.pattern, r.replacement) for r in _Unescape.All
+] != _UNESCAPING:
+    raise ImportError("pysbd's regex-escaping rules changed: bot.core.sentences must apply them")
 _PUNCTUATION_MARKS = _rules(
     Rule(r"\.", "∯"),
     Rule(r"\。", "&ᓰ&"),
@@ -110,11 +122,10 @@ _APOSTROPHE = re.compile(r"'")
 
 
 def _replace_punctuation(match: re.Match[str], match_type: str | None = None) -> str:
-    text = _apply(_ESCAPE, match.group())
-    text = _apply(_PUNCTUATION_MARKS, text)
+    text = _apply(_PUNCTUATION_MARKS, match.group())
     if match_type != "single":
         text = _APOSTROPHE.sub("&⎋&", text)
-    return _apply(_UNESCAPE, text)
+    return text
 
 
 def _replace_punctuation_single(match: re.Match[str]) -> str:
@@ -138,6 +149,18 @@ _LIST_PARENS_ITEMS = re.compile("☝.+\n.+☝|☝.+\r.+☝")
 # What any match of the list patterns needs, found from its period or parenthesis.
 _LETTER_PERIOD = re.compile(r"\.(?<![^\s][a-z]\.)(?<=[a-z]\.)")  # a lone a-z first or after a space
 _LETTER_PAREN = re.compile(r"\)(?<=[a-z]\))")
+# An alphabetical list changes the text only with two items or more (a lone item is never next
+# to another), and every item the two list patterns keep is one of these: a letter or a roman
+# numeral of up to five letters (pysbd's lists stop at "xx"), after a space, a bracket or nothing.
+_PERIOD_ITEM = re.compile(r"(?:\s|\A)[a-z]\.")
+_PAREN_ITEM = re.compile(r"(?:[\s(]|\A)(?:[a-z]|[ivx]{2,5})\)")
+
+
+def _two_items(items: re.Pattern[str], text: str) -> bool:
+    found = items.finditer(text)
+    return next(found, None) is not None and next(found, None) is not None
+
+
 _DIGIT_PERIOD_ITEM = re.compile(r"\.(?<=\d\.)(?=[\s)])")  # every NUMBERED_LIST_REGEX_1 alternative
 _DIGIT_PAREN_ITEM = re.compile(r"\)(?<=\d\))(?=\s)")
 _SPACE_BETWEEN_PERIOD_ITEMS = _rules(
@@ -220,13 +243,13 @@ def _scan_lists(
 
 def _add_list_line_breaks(text: str) -> str:
     """``ListItemReplacer(text).add_line_break()``."""
-    if _LETTER_PERIOD.search(text):
+    if _LETTER_PERIOD.search(text) and _two_items(_PERIOD_ITEM, text):
         text = _iterate_alphabet_array(text, _ALPHA_WITH_PERIODS, parens=False, roman=False)
-    if _LETTER_PAREN.search(text):
+    if _LETTER_PAREN.search(text) and _two_items(_PAREN_ITEM, text):
         text = _iterate_alphabet_array(text, _ALPHA_WITH_PARENS, parens=True, roman=False)
-    if _LETTER_PERIOD.search(text):
+    if _LETTER_PERIOD.search(text) and _two_items(_PERIOD_ITEM, text):
         text = _iterate_alphabet_array(text, _ALPHA_WITH_PERIODS, parens=False, roman=True)
-    if _LETTER_PAREN.search(text):
+    if _LETTER_PAREN.search(text) and _two_items(_PAREN_ITEM, text):
         text = _iterate_alphabet_array(text, _ALPHA_WITH_PARENS, parens=True, roman=True)
     # Numbered lists with periods.
     if _DIGIT_PERIOD_ITEM.search(text):
@@ -255,6 +278,7 @@ _BEFORE_ABBREVIATIONS = _rules(
     _English.KommanditgesellschaftRule,
     *_English.SingleLetterAbbreviationRules.All,
     gates={
+        _English.PossessiveAbbreviationRule.pattern: _literal(".'s"),
         r"(?<=Co)\.(?=\sKG)": _literal("KG"),
         r"(?<=^[A-Z])\.(?=\s)": lambda text: text[1:2] == ".",
         r"(?<=\s[A-Z])\.(?=,?\s)": _finds(r"\.(?<=\s[A-Z]\.)"),
@@ -387,12 +411,25 @@ _PERIOD_RULES = _rules(
 _PARENS_BETWEEN_DOUBLE_QUOTES = re.compile(_English.PARENS_BETWEEN_DOUBLE_QUOTES_REGEX)
 _SPACE_BEFORE_PAREN = re.compile(r"\s(?=\()")
 _SPACE_AFTER_PAREN = re.compile(r"(?<=\))\s")
-_NEWLINE_AND_ELLIPSES = _rules(_English.SingleNewLineRule, *_English.EllipsisRules.All)
+_NEWLINE_AND_ELLIPSES = _rules(
+    _English.SingleNewLineRule,
+    *_English.EllipsisRules.All,
+    gates={
+        _English.SingleNewLineRule.pattern: _literal("\n"),
+        _English.EllipsisRules.ThreeSpaceRule.pattern: _finds(r"\.\s\."),
+        _English.EllipsisRules.FourSpaceRule.pattern: _finds(r"\.\s\."),
+        _English.EllipsisRules.FourConsecutiveRule.pattern: _literal("..."),
+        _English.EllipsisRules.ThreeConsecutiveRule.pattern: _literal("..."),
+    },
+)
 # Each of those rules needs a newline, three periods in a row, or a period, a space and a period.
 _SPACED_PERIODS = re.compile(r"\.\s\.")
 _SUB_SYMBOLS = _rules(*_English.SubSymbolsRules.All)
 _SUB_SINGLE_QUOTE = _rules(_English.SubSingleQuoteRule)
 _REINSERT_ELLIPSES = _rules(*_English.ReinsertEllipsisRules.All)
+_MARKED = _any_of("".join(r.firsts or "" for r in (_SUB_SYMBOLS, _SUB_SINGLE_QUOTE, _REINSERT_ELLIPSES)))
+if not all(r.firsts for r in (_SUB_SYMBOLS, _SUB_SINGLE_QUOTE, _REINSERT_ELLIPSES)):
+    raise ImportError("pysbd's symbol rules are no longer plain strings: _MARKED cannot gate them")
 _ALL_LETTERS = re.compile(r"\A[a-zA-Z]*\Z")
 _QUOTATION_AT_END = re.compile(_English.QUOTATION_AT_END_OF_SENTENCE_REGEX)
 _SPLIT_QUOTATION_AT_END = re.compile(_English.SPLIT_SPACE_QUOTATION_AT_END_OF_SENTENCE_REGEX)
@@ -453,10 +490,11 @@ def _process_text(text: str) -> list[str]:
     return [m.group() for m in _SENTENCE_BOUNDARY.finditer(text)]
 
 
-def _post_process(text: str) -> str | list[str]:
+def _post_process(text: str, marked: bool = True) -> str | list[str]:
     if len(text) > 2 and _ALL_LETTERS.search(text):
         return text
-    text = _apply(_REINSERT_ELLIPSES, text)
+    if marked:
+        text = _apply(_REINSERT_ELLIPSES, text)
     if _QUOTATION_AT_END.search(text):
         return _SPLIT_QUOTATION_AT_END.split(text)
     return text.replace("\n", "").strip()
@@ -489,12 +527,13 @@ def _split_into_segments(text: str) -> list[str]:
     pieces = _flatten([_process_text(s) if any(p in s for p in _PUNCTUATIONS) else [s] for s in segments])
     sentences: list[str] = []
     for piece in pieces:
-        processed = _post_process(_apply(_SUB_SYMBOLS, piece))
-        if isinstance(processed, list):
-            sentences.extend(processed)
-        elif processed:
-            sentences.append(processed)
-    return [_apply(_SUB_SINGLE_QUOTE, s) for s in sentences]
+        # Most pieces hold no marker the three substitutions replace, and a sentence holds only
+        # what its piece held: for those, the substitutions are skipped.
+        marked = _MARKED(piece) is not None
+        processed = _post_process(_apply(_SUB_SYMBOLS, piece) if marked else piece, marked)
+        found = processed if isinstance(processed, list) else [processed] if processed else []
+        sentences.extend([_apply(_SUB_SINGLE_QUOTE, s) for s in found] if marked else found)
+    return sentences
 
 
 def _process(text: str) -> list[str]:
