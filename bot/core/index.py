@@ -20,7 +20,7 @@ import threading
 from array import array
 from bisect import bisect_right
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import chain
@@ -330,14 +330,20 @@ ALIAS_REACH = 6
 _NOTHING: frozenset[str] = frozenset()
 
 
-def defined_terms(text: str, aliases: Aliases) -> frozenset[str]:
-    """The terms ``text`` defines: a short form with what it abbreviates, or two names of one thing."""
+def defined_terms(text: str, aliases: Aliases, shorts: Container[str] | None = None) -> frozenset[str]:
+    """The terms ``text`` defines: a short form with what it abbreviates, or two names of one thing.
+
+    ``shorts``: the short forms of ``aliases`` (its values), when the caller has them at hand; a
+    bracket holding another word defines nothing, and its words before need not be analysed.
+    """
     found: set[str] = set()
     for before, bracket in bracketed(text):
-        words = content_terms(tokenize(" ".join(before)))
         short = content_terms(tokenize(bracket))
+        if not short or (shorts is not None and short[0] not in shorts):
+            continue
+        words = content_terms(tokenize(" ".join(before)))
         for size in range(1, len(words) + 1):
-            if short and aliases.get(tuple(words[-size:])) == short[0]:
+            if aliases.get(tuple(words[-size:])) == short[0]:
                 found.update(words[-size:])
                 found.add(short[0])
     for cue in ALIAS_CUE.finditer(text):
@@ -504,7 +510,6 @@ def build_arrays(documents: Sequence[Document]) -> IndexArrays:
     sentence_paragraph = array("q")
     lead = array("b")
     spans = array("q")  # start, end of each sentence in its body, by character
-    byte_spans = array("q")  # start, end of each sentence in ``text``, by byte
     paragraph_number: list[int] = []
     paragraph_span: list[tuple[int, int]] = []
     paragraph_section: list[int] = []
@@ -514,13 +519,15 @@ def build_arrays(documents: Sequence[Document]) -> IndexArrays:
     doc_bytes: list[tuple[int, int]] = []
     sections: dict[str, int] = {}
     blob: list[bytes] = []
+    # (first sentence, end sentence, position) of each document with characters of several bytes:
+    # their sentences' character spans become byte spans once all are collected, in numpy.
+    multibyte: list[tuple[int, int, int]] = []
     at = 0
     for doc_pos, document in enumerate(documents):
         body = document.body
         encoded = body.encode()
         blob.append(encoded)
         doc_bytes.append((at, at + len(encoded)))
-        offsets = None if len(encoded) == len(body) else _byte_offsets(body).tolist()
         for paragraph in document.paragraphs:
             para_pos = len(paragraph_number)
             paragraph_number.append(paragraph.number)
@@ -534,11 +541,9 @@ def build_arrays(documents: Sequence[Document]) -> IndexArrays:
                 sentence_doc.append(doc_pos)
                 sentence_paragraph.append(para_pos)
                 spans.extend((start, end))
-                if offsets is None:  # ASCII: a character is a byte
-                    byte_spans.extend((at + start, at + end))
-                else:
-                    byte_spans.extend((at + offsets[start], at + offsets[end]))
             paragraph_first.append(len(sentence_doc))
+        if len(encoded) != len(body):
+            multibyte.append((doc_first_sentence[-1], len(sentence_doc), doc_pos))
         doc_first_paragraph.append(len(paragraph_number))
         doc_first_sentence.append(len(sentence_doc))
         at += len(encoded)
@@ -549,9 +554,10 @@ def build_arrays(documents: Sequence[Document]) -> IndexArrays:
     remaps = [np.array(intern(part.words), dtype=np.int32) for part in parts]
     defines: dict[int, list[int]] = {}  # only the few sentences that define a term
     first = 0
+    shorts = frozenset(aliases.values())
     for analysis in parts:
         for i in analysis.may_define:
-            found = intern(sorted(defined_terms(texts[first + i], aliases)))
+            found = intern(sorted(defined_terms(texts[first + i], aliases, shorts)))
             if found:
                 defines[first + i] = found
         first += len(analysis.anaphoric)
@@ -587,7 +593,17 @@ def build_arrays(documents: Sequence[Document]) -> IndexArrays:
     arrays["sentence_doc"] = np.array(sentence_doc, dtype=np.int64)
     arrays["sentence_paragraph"] = np.array(sentence_paragraph, dtype=np.int64)
     arrays["sentence_span"] = np.array(spans, dtype=np.int64).reshape(-1, 2)
-    arrays["sentence_bytes"] = np.array(byte_spans, dtype=np.int64).reshape(-1, 2)
+    # ASCII: a character is a byte, and a sentence's bytes are its characters past its document's.
+    byte_spans = (
+        arrays["sentence_span"]
+        + np.repeat(np.array([low for low, _ in doc_bytes], dtype=np.int64), np.diff(doc_first_sentence))[
+            :, None
+        ]
+    )
+    for first, end, doc_pos in multibyte:
+        rows = arrays["sentence_span"][first:end]
+        byte_spans[first:end] = _byte_offsets(documents[doc_pos].body)[rows] + doc_bytes[doc_pos][0]
+    arrays["sentence_bytes"] = byte_spans
     arrays["paragraph_number"] = np.array(paragraph_number, dtype=np.int64)
     arrays["paragraph_span"] = np.array(paragraph_span, dtype=np.int64).reshape(-1, 2)
     arrays["paragraph_section"] = np.array(paragraph_section, dtype=np.int64)
