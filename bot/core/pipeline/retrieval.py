@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from bot.core.english import STOP_WORDS
 from bot.core.index import FloatArray, IntArray, KnowledgeIndex
@@ -42,6 +41,8 @@ RIVAL_SHARE = 0.5
 # A sentence scoring under this share of the best is not worth ranking: on the development sets
 # none such holds the answer (the lead sentences and an intent's answer join whatever they score).
 MIN_SHARE = 0.2
+if RIVAL_SHARE < MIN_SHARE:
+    raise ImportError("retrieve counts rivals among the sentences above MIN_SHARE")
 SPELLED_OUT_WEIGHT = 0.3
 
 
@@ -148,14 +149,13 @@ def query_terms(index: KnowledgeIndex, question: AnalysedQuestion) -> QueryTerms
     return QueryTerms(weights, {t: index.idf(t) for t in weights}, corrected, relatives, synonyms)
 
 
-def _best(eligible: npt.NDArray[np.bool_], scores: FloatArray, pool: int) -> IntArray:
-    """The positions of the ``pool`` best ``scores`` of those ``eligible``, best first.
+def _best(top: IntArray, scores: FloatArray, pool: int) -> IntArray:
+    """Of the positions ``top`` (in document order), those of the ``pool`` best ``scores``, best first.
 
     Ties are in document order, at the cut-off too, so the same question always gets the same
     candidates. Only the few eligible positions are partitioned: a partition of every sentence
     would take most of an answer's time in a large knowledge base.
     """
-    top = np.flatnonzero(eligible)
     if len(top) > pool:
         chosen = scores[top]
         cut = np.partition(chosen, len(chosen) - pool)[len(chosen) - pool]
@@ -174,27 +174,27 @@ def retrieve(
         return Retrieval(terms, empty, nothing, nothing, nothing, nothing, empty)
     numbered = [t for t in terms.weights if numbered_name(t) is not None]
     search = terms.search_weights
-    # Every array of a score per sentence is one of this thread's work arrays (KnowledgeIndex.scratch);
+    # The arrays of a score per sentence are this thread's work arrays (KnowledgeIndex.scratch);
     # the Retrieval keeps copies of the candidates' scores only. take(mode="clip") because its
     # default mode is ten times slower with memory-mapped positions.
     n = len(index.sentence_doc)
-    sentence_scores = index.sentence_bm25.scores(search, index.scratch("sentence", n))
-    paragraphs = index.paragraph_bm25.scores(search, index.scratch("paragraph", index.paragraph_bm25.size))
-    paragraph_scores = np.take(
-        paragraphs, index.sentence_paragraph, out=index.scratch("paragraph_of", n), mode="clip"
+    sentence_scores = index.sentence_bm25.scores(search)
+    paragraphs = index.paragraph_bm25.scores(search)
+    titles = index.title_bm25.scores(search)
+    # paragraph * share + sentence + title * share, each sentence's sum added in that order (as a
+    # sentence-length array of each would be), the shares applied per paragraph and per title.
+    blended = np.take(
+        paragraphs * PARAGRAPH_SHARE, index.sentence_paragraph, out=index.scratch("blended", n), mode="clip"
     )
-    titles = index.title_bm25.scores(search, index.scratch("title", index.title_bm25.size))
-    title_scores = np.take(titles, index.sentence_doc, out=index.scratch("title_of", n), mode="clip")
-    # (paragraph + sentence) + title, as sentence + paragraph + title adds: the same sums, bit for bit.
-    blended = np.multiply(paragraph_scores, PARAGRAPH_SHARE, out=index.scratch("blended", n))
     blended += sentence_scores
-    blended += np.multiply(title_scores, TITLE_SHARE, out=index.scratch("weighted_title", n))
+    weighted_titles = titles * TITLE_SHARE
+    blended += np.take(weighted_titles, index.sentence_doc, out=index.scratch("title_of", n), mode="clip")
     best_score = float(blended.max())
-    flags = index.scratch("flags", n, np.bool_)
-    rivals = 0
-    if best_score > 0:
-        rivals = int(np.count_nonzero(np.greater_equal(blended, RIVAL_SHARE * best_score, out=flags))) - 1
-    top = _best(np.greater(blended, max(0.0, MIN_SHARE * best_score), out=flags), blended, pool)
+    floor = max(0.0, MIN_SHARE * best_score)
+    top = np.flatnonzero(np.greater(blended, floor, out=index.scratch("flags", n, np.bool_)))
+    # Every rival (within RIVAL_SHARE of the best) is among those above MIN_SHARE of it.
+    rivals = int(np.count_nonzero(blended[top] >= RIVAL_SHARE * best_score)) - 1 if best_score > 0 else 0
+    top = _best(top, blended, pool)
     chosen: list[int] = top.tolist()
     sibling = 0.0
     if numbered:
@@ -227,8 +227,8 @@ def retrieve(
         terms,
         positions,
         sentence_scores[positions],
-        paragraph_scores[positions],
-        title_scores[positions],
+        paragraphs[index.sentence_paragraph[positions]],
+        titles[index.sentence_doc[positions]],
         blended[positions],
         index.sentence_paragraph[positions],
         rivals=rivals,
