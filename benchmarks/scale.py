@@ -22,7 +22,6 @@ import lzma
 import os
 import random
 import re
-import resource
 import shutil
 import statistics
 import subprocess
@@ -34,8 +33,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scale_workers import TOP_K, WORD  # this folder: the script's own
+
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = Path(__file__).resolve()
+# The measured processes: a script of their own, which imports nothing this one needs to run the
+# benchmark (its own imports took 40 ms of every start-up measured in a worker).
+WORKER_SCRIPT = SCRIPT.with_name("scale_workers.py")
 CORPUS = Path(os.environ.get("CITEBOT_BENCH_CORPUS", REPO.parent / "shared" / "bench" / "corpus.jsonl.xz"))
 CACHE = Path(tempfile.gettempdir()) / "citebot-scale-cache"
 # Bump when the generated knowledge changes shape, so cached folders are made again.
@@ -43,7 +49,6 @@ GENERATOR_VERSION = "1"
 PARAGRAPHS_PER_FILE = 300  # a knowledge file holds about this many paragraphs
 SEED = 11
 COLD_QUESTION = "Who tracked Chang'e-6?"
-TOP_K = 10  # what the baselines retrieve per question
 
 # Floors of issue 11, by the base size they are set for. A base of another size is held to the
 # floors of the next size up (a 10k smoke run to those of 100k).
@@ -86,7 +91,6 @@ STOP_WORDS = frozenset(
     use used uses using very was we were what when where which while who whom why will with would
     you your""".split()
 )
-WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]")
 # Settings that a caller's environment could set and that would change what is measured.
 CITEBOT_ENV = (
     "KNOWLEDGE_DIR",
@@ -268,20 +272,6 @@ def progress(message: str) -> None:
     print(f"[{time.perf_counter() - STARTED:7.1f} s] {message}", file=sys.stderr, flush=True)
 
 
-def rss_mib() -> float:
-    """This process's resident set size now (Linux: /proc/self/status)."""
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
-
-
-def peak_rss_mib() -> float:
-    """This process's peak resident set size so far."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def percentile(values: Sequence[float], share: float) -> float:
     """The ``share`` quantile (nearest rank) of ``values``."""
     ordered = sorted(values)
@@ -313,8 +303,8 @@ def run_process(command: list[str], *, cwd: Path, env: dict[str, str]) -> tuple[
 
 
 def run_worker(name: str, cwd: Path, env: dict[str, str], **params: Any) -> tuple[float, dict[str, Any]]:
-    """(wall seconds, JSON result) of one worker of this script in a fresh process."""
-    command = [sys.executable, str(SCRIPT), "--worker", name, json.dumps(params)]
+    """(wall seconds, JSON result) of one worker of scale_workers.py in a fresh process."""
+    command = [sys.executable, str(WORKER_SCRIPT), name, json.dumps(params)]
     seconds, out = run_process(command, cwd=cwd, env=env)
     return seconds, json.loads(out.strip().splitlines()[-1])
 
@@ -322,227 +312,6 @@ def run_worker(name: str, cwd: Path, env: dict[str, str], **params: Any) -> tupl
 def run_cli(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, str]:
     """(wall seconds, stdout) of ``python -m bot ARGS`` in a fresh process."""
     return run_process([sys.executable, "-m", "bot", *args], cwd=cwd, env=env)
-
-
-# -- workers: each runs in a fresh process and prints one JSON line ------------------------------
-
-
-def _check_checkout() -> None:
-    import bot
-
-    if not Path(bot.__file__).resolve().is_relative_to(REPO):
-        raise SystemExit(f"bot is imported from {bot.__file__}, not from this checkout {REPO}")
-
-
-def _timed_answers(ask: Callable[[str], Any], questions: Sequence[str]) -> tuple[list[float], list[Any]]:
-    """(seconds per question, what each returned), each asked once after a warm-up round of all."""
-    for question in questions:
-        ask(question)
-    clock = time.perf_counter
-    timings: list[float] = []
-    results: list[Any] = []
-    for question in questions:
-        started = clock()
-        result = ask(question)
-        timings.append(clock() - started)
-        results.append(result)
-    return timings, results
-
-
-def worker_citebot_build(params: dict[str, Any]) -> dict[str, Any]:
-    from bot.core.knowledge import load_knowledge_dir
-    from bot.core.service import QAService
-
-    _check_checkout()
-    before = rss_mib()
-    started = time.perf_counter()
-    knowledge = load_knowledge_dir(Path(params["knowledge"]))
-    build = time.perf_counter() - started
-    after = rss_mib()
-    service = QAService(knowledge)
-    timings, answers = _timed_answers(service.ask, params["questions"])
-    return {
-        "build_s": build,
-        "sentences": knowledge.sentence_count,
-        "documents": len(knowledge.documents),
-        "growth_mib": after - before,
-        "peak_mib": peak_rss_mib(),
-        "timings": timings,
-        "answered": sum(answer.answered for answer in answers),
-    }
-
-
-def worker_citebot_open(params: dict[str, Any]) -> dict[str, Any]:
-    """What a bot does at start: open the application from the store, then answer."""
-    import asyncio
-    import gc
-
-    # The bots start as `python -m bot run`: bot/__main__ imports the application (the collector
-    # paused), and bot.cli.main() freezes what the imports made before it opens anything.
-    import bot.__main__  # noqa: F401
-    from bot.config import Settings
-    from bot.runtime import Citebot
-
-    gc.freeze()
-
-    _check_checkout()
-    before = rss_mib()
-
-    async def main() -> float:
-        started = time.perf_counter()
-        app = await Citebot.open(
-            Settings(knowledge_dir=Path(params["knowledge"]), database_path=Path(params["database"]))
-        )
-        try:
-            await app.ask(params["question"], log=False)
-            return time.perf_counter() - started
-        finally:
-            await app.close()
-
-    opened = asyncio.run(main())
-    return {"open_s": opened, "growth_mib": rss_mib() - before}
-
-
-def _bm25s_tokens(text: str | list[str], stemmer: Any) -> Any:
-    import bm25s
-
-    return bm25s.tokenize(text, stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False)
-
-
-def _bm25s_query(retriever: Any, stemmer: Any, question: str, corpus: Any = None) -> list[str]:
-    tokens = _bm25s_tokens(question, stemmer)
-    if not tokens[0]:
-        return []
-    k = min(TOP_K, retriever.scores["num_docs"])
-    found = retriever.retrieve(tokens, corpus=corpus, k=k, show_progress=False, n_threads=1)
-    return [str(doc) for doc in found.documents[0]]
-
-
-def worker_bm25s_build(params: dict[str, Any]) -> dict[str, Any]:
-    import bm25s
-    import Stemmer
-
-    before = rss_mib()
-    stemmer = Stemmer.Stemmer("english")  # the Snowball stemmer citebot uses
-    sentences = Path(params["lines"]).read_text(encoding="utf-8").splitlines()
-    started = time.perf_counter()
-    retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize(sentences, stopwords="en", stemmer=stemmer, show_progress=False))
-    build = time.perf_counter() - started
-    after = rss_mib()
-    timings, _ = _timed_answers(lambda q: _bm25s_query(retriever, stemmer, q, sentences), params["questions"])
-    started = time.perf_counter()
-    retriever.save(params["index"], corpus=sentences, show_progress=False)
-    return {
-        "build_s": build,
-        "save_s": time.perf_counter() - started,
-        "growth_mib": after - before,
-        "peak_mib": peak_rss_mib(),
-        "timings": timings,
-    }
-
-
-def worker_bm25s_open(params: dict[str, Any]) -> dict[str, Any]:
-    import bm25s
-    import Stemmer
-
-    before = rss_mib()
-    started = time.perf_counter()
-    retriever = bm25s.BM25.load(params["index"], load_corpus=True)
-    _bm25s_query(retriever, Stemmer.Stemmer("english"), params["question"])
-    return {"open_s": time.perf_counter() - started, "growth_mib": rss_mib() - before}
-
-
-def _tantivy_schema() -> Any:
-    import tantivy
-
-    builder = tantivy.SchemaBuilder()
-    builder.add_text_field("text", stored=True, tokenizer_name="en_stem")
-    return builder.build()
-
-
-def _tantivy_build(sentences: Sequence[str], path: str | None) -> Any:
-    import tantivy
-
-    index = tantivy.Index(_tantivy_schema(), path=path)
-    writer = index.writer()
-    for sentence in sentences:
-        writer.add_document(tantivy.Document(text=sentence))
-    writer.commit()
-    writer.wait_merging_threads()
-    index.reload()
-    return index
-
-
-def _tantivy_query(index: Any, searcher: Any, question: str) -> list[str]:
-    words = WORD.findall(question)
-    if not words:
-        return []
-    # The words alone, lower-cased: the query language would read AND, OR, quotes and colons.
-    query = index.parse_query(" ".join(w.lower().replace("'", " ") for w in words), ["text"])
-    return [searcher.doc(address)["text"][0] for _, address in searcher.search(query, TOP_K).hits]
-
-
-def worker_tantivy_build(params: dict[str, Any]) -> dict[str, Any]:
-    before = rss_mib()
-    sentences = Path(params["lines"]).read_text(encoding="utf-8").splitlines()
-    Path(params["index"]).mkdir(parents=True)
-    started = time.perf_counter()
-    index = _tantivy_build(sentences, params["index"])
-    build = time.perf_counter() - started
-    del sentences
-    after = rss_mib()
-    searcher = index.searcher()
-    timings, _ = _timed_answers(lambda q: _tantivy_query(index, searcher, q), params["questions"])
-    return {"build_s": build, "growth_mib": after - before, "peak_mib": peak_rss_mib(), "timings": timings}
-
-
-def worker_tantivy_open(params: dict[str, Any]) -> dict[str, Any]:
-    import tantivy
-
-    before = rss_mib()
-    started = time.perf_counter()
-    index = tantivy.Index.open(params["index"])
-    _tantivy_query(index, index.searcher(), params["question"])
-    return {"open_s": time.perf_counter() - started, "growth_mib": rss_mib() - before}
-
-
-def _article_sentences() -> list[str]:
-    """The default knowledge's sentences, split naively (a baseline reads and splits by itself)."""
-    sentences: list[str] = []
-    for path in sorted((REPO / "knowledge").glob("*.md")):
-        body = re.sub(r"\A---\n.*?\n---\n", "", path.read_text(encoding="utf-8"), flags=re.DOTALL)
-        for paragraph in re.split(r"\n\s*\n", body):
-            sentences.extend(s for s in re.split(r"(?<=[.!?])\s+", paragraph.strip()) if s)
-    return sentences
-
-
-def worker_bm25s_article(params: dict[str, Any]) -> dict[str, Any]:
-    import bm25s
-    import Stemmer
-
-    stemmer = Stemmer.Stemmer("english")
-    sentences = _article_sentences()
-    retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize(sentences, stopwords="en", stemmer=stemmer, show_progress=False))
-    return {"found": _bm25s_query(retriever, stemmer, params["question"], sentences)[:1]}
-
-
-def worker_tantivy_article(params: dict[str, Any]) -> dict[str, Any]:
-    index = _tantivy_build(_article_sentences(), None)
-    return {"found": _tantivy_query(index, index.searcher(), params["question"])[:1]}
-
-
-WORKERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    "citebot-build": worker_citebot_build,
-    "citebot-open": worker_citebot_open,
-    "bm25s-build": worker_bm25s_build,
-    "bm25s-open": worker_bm25s_open,
-    "tantivy-build": worker_tantivy_build,
-    "tantivy-open": worker_tantivy_open,
-    "bm25s-article": worker_bm25s_article,
-    "tantivy-article": worker_tantivy_article,
-}
 
 
 # -- the table -------------------------------------------------------------------------------------
@@ -942,13 +711,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--cache", type=Path, default=CACHE, help=f"where generated knowledge is kept between runs ({CACHE})"
     )
-    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-
-    if args.worker:
-        name, params = args.worker
-        print(json.dumps(WORKERS[name](json.loads(params))))
-        return 0
 
     if args.quick:
         args.sizes, args.questions, args.startup_runs, args.cold_runs = [10_000], 100, 1, 2
