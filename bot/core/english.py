@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from bot.core.regex import LazyPattern
+
 __all__ = [
     "ALIAS_CUE",
     "ANTONYM_PAIRS",
@@ -103,7 +105,7 @@ MONTHS = (
 _WEEKDAYS = "(?:mon|tues|wednes|thurs|fri|satur|sun)day"
 # A date or a time: years, decades, centuries, months, weekdays, eras. Vague adverbs ("soon",
 # "later", "recently") are not dates: they cannot answer "when".
-DATE_PATTERN = re.compile(
+DATE_PATTERN = LazyPattern(
     rf"\b(?:1\d{{3}}|20\d{{2}}|\d{{1,4}}s|\d{{1,2}}(?:st|nd|rd|th)\s+centur(?:y|ies)|"
     rf"(?:{MONTHS})\.?(?:\s+\d{{1,2}})?|\d{{1,2}}\s+(?:{MONTHS})|centur(?:y|ies)|decades?|"
     rf"\d+\s+(?:years?|months?|weeks?|days?)\s+(?:ago|later|earlier|after|before)|ago|"
@@ -124,13 +126,13 @@ _DIGITS = (
     # ...nor is a decade ("the 1990s"): it answers "when" too.
     r"(?!(?:1\d{3}|20\d{2})\b(?![,.]\d))(?!\d{1,4}s\b)\d[\d,.]*%?"
 )
-NUMBER_PATTERN = re.compile(rf"{_DIGITS}|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
+NUMBER_PATTERN = LazyPattern(rf"{_DIGITS}|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
 _AMOUNT = rf"(?:\d[\d,.]*|\b(?:{_NUMBER_WORDS}))"
 _SCALE = r"(?:\s*(?:hundred|thousand|million|billion|trillion|m|bn|k))?"
 # How a sentence states a quantity of a kind: a number *with* its unit. A currency word alone
 # ("the Yuan dynasty") or a letter alone (the "g" of "e.g.") is not an amount.
-MEASURE_PATTERNS: dict[str, re.Pattern[str]] = {
-    name: re.compile(pattern, re.IGNORECASE)
+MEASURE_PATTERNS: dict[str, LazyPattern] = {
+    name: LazyPattern(pattern, re.IGNORECASE)
     for name, pattern in {
         "money": rf"[$€£¥]\s?\d|(?:\d[\d,.]*|{_AMOUNT}){_SCALE}\s*(?:dollars?|euros?|pounds|yuan|yen|francs?|"
         rf"marks|livres|rubles?|roubles?|rupees?|pesos?|usd|eur|gbp)\b|\b(?:dollars?|euros?)\s+\d",
@@ -186,14 +188,14 @@ LOCATIVES = (
 )
 
 # Words that mark a cause or a purpose: a sentence with one can answer "why".
-REASON_PATTERN = re.compile(
+REASON_PATTERN = LazyPattern(
     r"\b(?:because|since|due to|owing to|as a result|result of|in order to|so that|so as to|in protest|"
     r"reason|caused|causes|led to|lead to|leading to|thanks to|order to|aim|aimed|aims|intended|purpose|"
     r"fear|fearing|desire|wanted|need|needed|therefore|thus|hence)\b",
     re.IGNORECASE,
 )
 # "X, also known as Y", "X (or Y)": the document names one thing twice.
-ALIAS_CUE = re.compile(
+ALIAS_CUE = LazyPattern(
     r"\b(?:also|otherwise|commonly|sometimes|often|formerly|better)\s+(?:known|called|referred to)\s+as\b"
     r"|\bknown\s+as\b|\bshort\s+for\b|\bstands?\s+for\b|\babbreviat\w*\b|\bor\s+simply\b|\bi\.e\.",
     re.IGNORECASE,

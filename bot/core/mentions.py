@@ -13,6 +13,7 @@ from enum import Enum
 from functools import lru_cache
 
 from bot.core.english import DATE_PATTERN, LOCATIVES, MONTHS, NUMBER_PATTERN, REASON_PATTERN
+from bot.core.regex import LazyPattern
 from bot.core.text import fold
 
 __all__ = [
@@ -45,18 +46,18 @@ ANSWER_KINDS: tuple[AnswerType, ...] = tuple(kind for kind in AnswerType if kind
 # and the checks of what precedes it after, as lookbehinds: a pattern that opens with a set of
 # characters is searched for that set in C, where one that opens with a lookbehind runs its
 # checks at every position of every sentence of the knowledge.
-_CAPITALISED = re.compile(r"[A-Z](?<!^[A-Z])(?<![.!?:\"“(]\s[A-Z])(?<!\w[A-Z])[a-zA-Z\u00C0-\u024F'’-]*")
-_QUOTED = re.compile(r"[\"“”][^\"“”]{2,60}[\"“”]")
+_CAPITALISED = LazyPattern(r"[A-Z](?<!^[A-Z])(?<![.!?:\"“(]\s[A-Z])(?<!\w[A-Z])[a-zA-Z\u00C0-\u024F'’-]*")
+_QUOTED = LazyPattern(r"[\"“”][^\"“”]{2,60}[\"“”]")
 # A name after a preposition of place is a place: "in Normandy", "near Kourou".
 # A place is said with a preposition of place and what follows it: "in Normandy", "near the
 # lunar south pole", "at the station". A year or a number after it is a date or an amount.
-_PLACE = re.compile(
+_PLACE = LazyPattern(
     rf"\b(?:{LOCATIVES})\s+(?:the\s+|a\s+|an\s+)?"
     r"((?![0-9])[A-Za-z\u00C0-\u024F][\w'’-]*(?:\s+[A-Za-z\u00C0-\u024F][\w'’-]*){0,3})"
 )
-_DAY_OF_MONTH = re.compile(rf"\b(?:{MONTHS})\s+$", re.IGNORECASE)
+_DAY_OF_MONTH = LazyPattern(rf"\b(?:{MONTHS})\s+$", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+")
-_CALENDAR = re.compile(rf"(?:{MONTHS}|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\.?", re.IGNORECASE)
+_CALENDAR = LazyPattern(rf"(?:{MONTHS}|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\.?", re.IGNORECASE)
 
 
 def mention_words(text: str) -> frozenset[str]:
@@ -73,8 +74,8 @@ def mention_words(text: str) -> frozenset[str]:
 _said_words = lru_cache(maxsize=65536)(mention_words)
 
 
-def _case_sensitive(pattern: re.Pattern[str]) -> re.Pattern[str]:
-    return re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE)
+def _case_sensitive(pattern: LazyPattern) -> LazyPattern:
+    return LazyPattern(pattern.pattern, pattern.flags & ~re.IGNORECASE)
 
 
 # The case-insensitive patterns, for text already in lower case: Python's ``re`` matches them two
