@@ -596,12 +596,8 @@ def build_arrays(documents: Sequence[Document]) -> IndexArrays:
     arrays["sentence_paragraph"] = np.array(sentence_paragraph, dtype=np.int64)
     arrays["sentence_span"] = np.array(spans, dtype=np.int64).reshape(-1, 2)
     # ASCII: a character is a byte, and a sentence's bytes are its characters past its document's.
-    byte_spans = (
-        arrays["sentence_span"]
-        + np.repeat(np.array([low for low, _ in doc_bytes], dtype=np.int64), np.diff(doc_first_sentence))[
-            :, None
-        ]
-    )
+    doc_starts = np.array([low for low, _ in doc_bytes], dtype=np.int64)
+    byte_spans = arrays["sentence_span"] + np.repeat(doc_starts, np.diff(doc_first_sentence))[:, None]
     for first, end, doc_pos in multibyte:
         rows = arrays["sentence_span"][first:end]
         byte_spans[first:end] = _byte_offsets(documents[doc_pos].body)[rows] + doc_bytes[doc_pos][0]

@@ -132,8 +132,9 @@ def save_snapshot(folder: Path, key: str, index: KnowledgeIndex) -> Path:
                 array = np.ascontiguousarray(array)
                 if array.dtype.hasobject:
                     raise TypeError(f"array {name} holds Python objects")
-                offset = -out.tell() % _ALIGN + out.tell()
-                out.write(bytes(offset - out.tell()))
+                padding = -out.tell() % _ALIGN
+                out.write(bytes(padding))
+                offset = out.tell()
                 placed[name] = [array.dtype.str, list(array.shape), offset]
                 out.write(array.data)
         (temporary / _STRINGS).write_bytes("\0".join(arrays.strings).encode())

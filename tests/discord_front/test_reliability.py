@@ -284,7 +284,10 @@ def test_sigterm_during_a_burst_finishes_the_answers_in_flight_and_closes_cleanl
     output = process.output()
     assert code == 0, output
     for problem in ("Traceback", "closed database", "never retrieved", "Unclosed"):
-        assert problem not in output
+        # The log around the problem, in full: a shutdown race here failed CI twice, and was never
+        # reproduced on demand; the next failure should say which exception it was.
+        at = output.find(problem)
+        assert at < 0, output[max(0, at - 1500) : at + 3000]
     acked = [o for o in fake.interaction_outcomes([p["id"] for p in sent.payloads]) if o.acknowledged]
     assert len(acked) >= 100  # those asked before the signal
     # Every acknowledged interaction got its answer or "I'm restarting", never silence.

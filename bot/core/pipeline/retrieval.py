@@ -174,7 +174,7 @@ def retrieve(
         return Retrieval(terms, empty, nothing, nothing, nothing, nothing, empty)
     numbered = [t for t in terms.weights if numbered_name(t) is not None]
     search = terms.search_weights
-    # The arrays of a score per sentence are this thread's work arrays (KnowledgeIndex.scratch);
+    # The blend and the spread title scores are this thread's work arrays (KnowledgeIndex.scratch);
     # the Retrieval keeps copies of the candidates' scores only. take(mode="clip") because its
     # default mode is ten times slower with memory-mapped positions.
     n = len(index.sentence_doc)
