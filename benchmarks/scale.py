@@ -35,9 +35,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scale_workers import TOP_K, WORD  # this folder: the script's own
+from scale_workers import REPO, TOP_K, WORD  # this folder: the script's own
 
-REPO = Path(__file__).resolve().parents[1]
 SCRIPT = Path(__file__).resolve()
 # The measured processes: a script of their own, which imports nothing this one needs to run the
 # benchmark (its own imports took 40 ms of every start-up measured in a worker).

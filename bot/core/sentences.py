@@ -9,10 +9,11 @@ the 512 patterns that ``re`` keeps compiled, so most calls compile again: 224,68
 
 This module runs the same steps in the same order with pysbd's own rule strings (read from its
 classes, not copied), compiled once, and skips a step only where it cannot change the text: a rule
-whose pattern needs a character the text does not hold, and an abbreviation that is never followed
-by a period after a space. Sentences are found again in the paragraph with ``str.find`` where pysbd
-compiles a pattern of each. The output is pysbd's, sentence for sentence; the tests
-compare the two on tricky text, and the pysbd version is pinned in pyproject.toml.
+whose pattern needs a character the text does not hold, an abbreviation that is never followed by
+a period after a space, an alphabetical list of fewer than two items, and the escaping of regex
+characters that pysbd undoes straight after. Sentences are found again in the paragraph with
+``str.find`` where pysbd compiles a pattern of each. The output is pysbd's, sentence for sentence;
+the tests compare the two on tricky text, and the pysbd version is pinned in pyproject.toml.
 """
 
 from __future__ import annotations
@@ -427,9 +428,11 @@ _SPACED_PERIODS = re.compile(r"\.\s\.")
 _SUB_SYMBOLS = _rules(*_English.SubSymbolsRules.All)
 _SUB_SINGLE_QUOTE = _rules(_English.SubSingleQuoteRule)
 _REINSERT_ELLIPSES = _rules(*_English.ReinsertEllipsisRules.All)
-_MARKED = _any_of("".join(r.firsts or "" for r in (_SUB_SYMBOLS, _SUB_SINGLE_QUOTE, _REINSERT_ELLIPSES)))
-if not all(r.firsts for r in (_SUB_SYMBOLS, _SUB_SINGLE_QUOTE, _REINSERT_ELLIPSES)):
+# Every character any of the last three substitutions starts from: a piece without one skips them.
+_MARKERS = [r.firsts for r in (_SUB_SYMBOLS, _SUB_SINGLE_QUOTE, _REINSERT_ELLIPSES)]
+if None in _MARKERS:
     raise ImportError("pysbd's symbol rules are no longer plain strings: _MARKED cannot gate them")
+_MARKED = _any_of("".join(m for m in _MARKERS if m))
 _ALL_LETTERS = re.compile(r"\A[a-zA-Z]*\Z")
 _QUOTATION_AT_END = re.compile(_English.QUOTATION_AT_END_OF_SENTENCE_REGEX)
 _SPLIT_QUOTATION_AT_END = re.compile(_English.SPLIT_SPACE_QUOTATION_AT_END_OF_SENTENCE_REGEX)
