@@ -89,13 +89,14 @@ def worker_citebot_open(params: dict[str, Any]) -> dict[str, Any]:
     import asyncio
     import gc
 
-    # The bots start as `python -m bot run`: bot/__main__ imports the application (the collector
-    # paused), and bot.cli.main() freezes what the imports made before it opens anything.
+    # The bots start as `python -m bot run`: bot/__main__ imports the command line (the collector
+    # paused), bot.cli.main() freezes what those imports made, and only then does `run` import the
+    # runtime. Importing it before the freeze would add a full collection over everything.
     import bot.__main__  # noqa: F401
-    from bot.config import Settings
-    from bot.runtime import Citebot
 
     gc.freeze()
+    from bot.config import Settings
+    from bot.runtime import Citebot
 
     _check_checkout()
     before = rss_mib()
