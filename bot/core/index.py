@@ -24,7 +24,7 @@ from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import chain
-from typing import Any, TypeVar, cast, overload
+from typing import Any, NamedTuple, TypeVar, cast, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -37,8 +37,12 @@ from bot.core.parallel import in_processes
 from bot.core.text import content_terms, tokenize
 
 __all__ = [
+    "ANAPHORIC_FLAG",
     "BM25",
+    "CONTEXTS",
+    "LEAD_FLAG",
     "Aliases",
+    "Held",
     "IdfView",
     "IndexArrays",
     "IndexedSentence",
@@ -49,6 +53,7 @@ __all__ = [
     "defined_terms",
     "derivation_keys",
     "find_aliases",
+    "ranges",
 ]
 
 T = TypeVar("T")
@@ -63,13 +68,19 @@ BM25_B = 0.5
 MIN_RELATIVE_STEM = 4
 # Unknown words whose spelling correction is remembered, per index.
 CORRECTION_CACHE = 4096
+# Words whose relatives are remembered, per index.
+RELATIVES_CACHE = 16384
 # Words whose ids an IdfView remembers.
 IDF_CACHE = 65536
 # Sentences kept materialised: the candidates of the last few hundred questions.
 SENTENCE_CACHE = 8192
 _KINDS: tuple[AnswerType, ...] = tuple(AnswerType)
 _KIND_CODE = {kind: code for code, kind in enumerate(_KINDS)}
-_LEAD, _ANAPHORIC = 1, 2
+# What KnowledgeIndex.held looks in, in order: a sentence's own terms, the sentences before and
+# after it in the same document, its paragraph, its document's title.
+CONTEXTS = ("sentence", "before", "after", "paragraph", "title")
+# Bits of sentence_flags.
+LEAD_FLAG, ANAPHORIC_FLAG = 1, 2
 _TOKENS, _TERMS, _SAID = 0, 1, 2
 
 
@@ -86,6 +97,15 @@ class IndexedSentence:
     lead: bool  # the first sentence of its document
     anaphoric: bool  # opens with a word standing for something named before ("It", "He", "This")
     defines: frozenset[str]  # terms the sentence defines: "Negative Ions ... (NILS)", "X, also known as Y"
+
+
+class Held(NamedTuple):
+    """What :meth:`KnowledgeIndex.held` found."""
+
+    contexts: npt.NDArray[np.bool_]  # [context, row, sentence]: whether the context holds the row's word
+    sentences: list[npt.NDArray[np.bool_]]  # [row, sentence], one per extra code: the sentence's own terms
+    # (sentence, row, place): each word of the main code in the sentences' own terms, in reading order.
+    where: tuple[IntArray, IntArray, IntArray]
 
 
 class Strings:
@@ -204,21 +224,18 @@ class BM25:
 
     def scores(self, terms: dict[str, float]) -> FloatArray:
         """BM25 score of every unit for ``terms`` (term -> query weight)."""
-        units: list[Int32Array] = []
-        values: list[FloatArray] = []
-        for term, weight in terms.items():
-            i = self.strings.get(term)
-            if i is None:
-                continue
-            a, b = self.ptr[i], self.ptr[i + 1]
-            if a != b:
-                units.append(self.units[a:b])
-                values.append(weight * self.weights[a:b])
-        if not units:
+        found = [(i, weight) for term, weight in terms.items() if (i := self.strings.get(term)) is not None]
+        if not found:
             return np.zeros(self.size, dtype=np.float64)
+        ids = np.array([i for i, _ in found], dtype=np.int64)
+        starts = self.ptr[ids]
+        lengths = self.ptr[ids + 1] - starts
+        # Every posting of every term, in term order, gathered at once.
+        postings = ranges(starts, lengths)
+        weighted = np.repeat(np.array([weight for _, weight in found]), lengths) * self.weights[postings]
         # One pass over every posting, in term order: each unit's sum is added up in the same order
         # as adding term by term into a zeroed array, so the same, bit for bit, in a third less time.
-        summed = np.bincount(np.concatenate(units), np.concatenate(values), minlength=self.size)
+        summed = np.bincount(self.units[postings], weighted, minlength=self.size)
         return np.asarray(summed, dtype=np.float64)  # float64 already (weighted): no copy
 
 
@@ -589,8 +606,8 @@ def build_arrays(documents: Sequence[Document]) -> IndexArrays:
         [p.mention_words for p in parts], remaps
     )
     anaphoric = np.concatenate([p.anaphoric for p in parts]) if parts else np.zeros(0, dtype=np.bool_)
-    arrays["sentence_flags"] = (np.array(lead, dtype=np.uint8) * _LEAD) | (
-        anaphoric.astype(np.uint8) * _ANAPHORIC
+    arrays["sentence_flags"] = (np.array(lead, dtype=np.uint8) * LEAD_FLAG) | (
+        anaphoric.astype(np.uint8) * ANAPHORIC_FLAG
     )
     arrays["sentence_doc"] = np.array(sentence_doc, dtype=np.int64)
     arrays["sentence_paragraph"] = np.array(sentence_paragraph, dtype=np.int64)
@@ -649,6 +666,20 @@ def _spelling_keys(strings: list[str]) -> tuple[npt.NDArray[np.uint64], npt.NDAr
     codes = np.frombuffer("\0".join(strings).encode("latin-1", "replace"), dtype=np.uint8)
     starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
     return np.bitwise_or.reduceat(_LETTER_BITS[codes], starts), lengths
+
+
+def ranges(starts: IntArray, lengths: IntArray) -> IntArray:
+    """Every position of every range ``[starts[r], starts[r] + lengths[r])``, range by range, in order."""
+    at: IntArray = np.arange(int(lengths.sum())) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    return at
+
+
+def _gathered(ids: Int32Array, starts: IntArray, ends: IntArray) -> tuple[IntArray, Int32Array, IntArray]:
+    """(range number, id, place in its range) of every id in ``ids[starts[r]:ends[r]]``, range by range."""
+    lengths = ends - starts
+    at = ranges(starts, lengths)
+    slot = np.repeat(np.arange(len(starts)), lengths)
+    return slot, ids[at], at - np.repeat(starts, lengths)
 
 
 class _Lazy(Sequence[Any]):
@@ -750,6 +781,7 @@ class KnowledgeIndex:
         self.surface_vocabulary = _SurfaceVocabulary(self.strings, a["is_token"])
         self._doc_by_id: dict[str, int] | None = None
         self._corrections: dict[str, str | None] = {}
+        self._relatives: dict[str, tuple[str, ...]] = {}
         self._scratch = threading.local()
         # idf of a term absent from the knowledge base: rarer than any term it holds.
         self.unseen_idf = math.log(1 + (sizes["sentence"] + 0.5) / 0.5)
@@ -800,8 +832,8 @@ class KnowledgeIndex:
             tokens,
             terms,
             tuple(mentions),
-            bool(flags & _LEAD),
-            bool(flags & _ANAPHORIC),
+            bool(flags & LEAD_FLAG),
+            bool(flags & ANAPHORIC_FLAG),
             frozenset(defines) if defines else _NOTHING,
         )
 
@@ -817,6 +849,73 @@ class KnowledgeIndex:
         a = self.arrays.arrays
         first, last = a[f"{name}_ptr"][position : position + 2].tolist()
         return self.strings.words(a[f"{name}_ids"][first:last])
+
+    def held(
+        self, positions: IntArray, count: int, code: dict[str, int], *sentence_codes: dict[str, int]
+    ) -> Held:
+        """What the contexts of the sentences at ``positions`` hold of some words.
+
+        ``contexts[x, row, i]`` says whether context ``x`` (in :data:`CONTEXTS` order) of the sentence
+        at ``positions[i]`` holds a word that ``code`` maps to ``row`` (``count`` rows); each of
+        ``sentence_codes`` gives such a matrix for the sentences' own terms alone. One pass over the
+        candidates' word ids in numpy, instead of a set of words per candidate and context.
+        """
+        a = self.arrays.arrays
+        n = len(positions)
+        docs = self.sentence_doc[positions]
+        first_of_doc = a["doc_first_sentence"]
+        paragraph_first = a["paragraph_first_sentence"]
+        paragraphs = self.sentence_paragraph[positions]
+        # Sentence ranges of each context, as [low, high): a neighbour outside the document is empty.
+        low = np.concatenate(
+            (
+                positions,
+                np.maximum(positions - 1, first_of_doc[docs]),
+                positions + 1,
+                paragraph_first[paragraphs],
+            )
+        )
+        high = np.concatenate(
+            (
+                positions + 1,
+                positions,
+                np.minimum(positions + 2, first_of_doc[docs + 1]),
+                paragraph_first[paragraphs + 1],
+            )
+        )
+        term_ptr = a["term_ptr"]
+        slots, words, places = _gathered(a["term_ids"], term_ptr[low], term_ptr[high])
+        title_ptr = a["title_ptr"]
+        title_slots, title_words, _ = _gathered(a["title_ids"], title_ptr[docs], title_ptr[docs + 1])
+        slot = np.concatenate((slots, title_slots + 4 * n))
+        said = np.concatenate((words, title_words))
+        held = np.zeros((count, len(CONTEXTS) * n), dtype=bool)
+        rows, hit = self._mark(held, code, said, slot)
+        # The sentences' own words come first in what was gathered.
+        own = int(np.count_nonzero(slots < n))
+        own_hit = hit[:own]
+        where = (slot[:own][own_hit], rows[: int(np.count_nonzero(own_hit))], places[:own][own_hit])
+        by_sentence: list[npt.NDArray[np.bool_]] = []
+        for extra in sentence_codes:
+            by_sentence.append(np.zeros((count, n), dtype=bool))
+            self._mark(by_sentence[-1], extra, said[:own], slot[:own])
+        return Held(held.reshape(count, len(CONTEXTS), n).transpose(1, 0, 2), by_sentence, where)
+
+    def _mark(
+        self, held: npt.NDArray[np.bool_], code: dict[str, int], said: Int32Array, slot: IntArray
+    ) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+        """Set ``held[row, slot[i]]`` wherever ``said[i]`` is the id of a word ``code`` maps to ``row``;
+        (the rows found, where in ``said`` they were found).
+        """
+        known = sorted((i, row) for word, row in code.items() if (i := self.strings.get(word)) is not None)
+        if not known or not len(said):
+            return np.zeros(0, dtype=np.int64), np.zeros(len(said), dtype=bool)
+        keys = np.array([i for i, _ in known], dtype=said.dtype)
+        at = np.minimum(np.searchsorted(keys, said), len(keys) - 1)
+        hit = keys[at] == said
+        rows = np.array([row for _, row in known], dtype=np.int64)[at[hit]]
+        held[rows, slot[hit]] = True
+        return rows, hit
 
     def document_position(self, doc_id: str) -> int | None:
         """Where document ``doc_id`` is in :attr:`documents`, if it is there."""
@@ -855,13 +954,22 @@ class KnowledgeIndex:
         """Whether ``term`` or a relative of it occurs anywhere in the knowledge base."""
         return term in self.sentence_bm25.idf or bool(self.relatives(term))
 
-    def relatives(self, term: str) -> list[str]:
+    def relatives(self, term: str) -> tuple[str, ...]:
         """Indexed terms derived from the same word as ``term`` ("brazilian" for "brazil").
 
         Two stems are relatives when one is the other plus an English derivational ending, or
         both are the same stem plus different endings: a shared prefix alone is not enough
         ("interest" is no relative of "internet").
         """
+        found = self._relatives.get(term)
+        if found is None:
+            # Each look-up tries every ending on every key of the word: a few hundred probes.
+            if len(self._relatives) >= RELATIVES_CACHE:
+                self._relatives.clear()
+            found = self._relatives[term] = tuple(self._find_relatives(term))
+        return found
+
+    def _find_relatives(self, term: str) -> list[str]:
         if len(term) < MIN_RELATIVE_STEM or term[0].isdigit():
             return []
         idf = self.sentence_bm25.idf

@@ -21,6 +21,7 @@ __all__ = [
     "AnswerType",
     "Mention",
     "answer_mentions",
+    "gives_answer_type",
     "mention_words",
     "sentence_answer_types",
 ]
@@ -175,3 +176,12 @@ def sentence_answer_types(
         if not tokens or not tokens <= question_tokens:
             kinds.add(kind)
     return frozenset(kinds)
+
+
+def gives_answer_type(
+    mentions: tuple[Mention, ...], kind: AnswerType, question_tokens: frozenset[str]
+) -> bool:
+    """Whether ``kind`` is among :func:`sentence_answer_types`, without making the set of them all."""
+    return kind is AnswerType.ANY or any(
+        said is kind and (not tokens or not tokens <= question_tokens) for said, tokens in mentions
+    )

@@ -62,7 +62,7 @@ def test_a_shared_prefix_alone_makes_no_relative(index: KnowledgeIndex, word: st
 
 def test_a_term_is_not_its_own_relative_and_numbers_have_none(index: KnowledgeIndex) -> None:
     assert stem("brazil") not in index.relatives(stem("brazil"))
-    assert index.relatives("1901") == []
+    assert index.relatives("1901") == ()
 
 
 def test_aliases_from_an_acronym_in_brackets_after_its_spelling(index: KnowledgeIndex) -> None:

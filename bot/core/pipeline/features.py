@@ -25,8 +25,8 @@ from bot.core.english import (
     NEGATION_TOKENS,
     RESTRICTIVE_MODIFIERS,
 )
-from bot.core.index import KnowledgeIndex
-from bot.core.mentions import ANSWER_KINDS, AnswerType, mention_words, sentence_answer_types
+from bot.core.index import ANAPHORIC_FLAG, LEAD_FLAG, KnowledgeIndex
+from bot.core.mentions import ANSWER_KINDS, AnswerType, gives_answer_type, mention_words
 from bot.core.pipeline.analysis import AnalysedQuestion
 from bot.core.pipeline.retrieval import Retrieval
 from bot.core.text import fold, stem
@@ -34,6 +34,8 @@ from bot.core.text import fold, stem
 __all__ = ["CANDIDATE_FEATURES", "CANDIDATE_SIGNS", "CandidateFeatures", "candidate_features"]
 
 FeatureMatrix = npt.NDArray[np.float64]
+FloatArray = npt.NDArray[np.float64]
+BoolMatrix = npt.NDArray[np.bool_]
 
 # Where a definition's verb may stand at the latest: "X, the ... of Y, is a ...".
 DEFINITION_REACH = 20
@@ -98,7 +100,27 @@ CANDIDATE_FEATURES: tuple[str, ...] = (
     "counted_present",
 )
 _COLUMN = {name: i for i, name in enumerate(CANDIDATE_FEATURES)}
-_ZEROS = (0.0,) * len(CANDIDATE_FEATURES)
+# The features read off each candidate's own words, in the order candidate_features makes them.
+_OWN_COLUMNS = [
+    _COLUMN[name]
+    for name in (
+        "exact_overlap",
+        "split_phrases",
+        "bigrams",
+        "proximity",
+        "novelty",
+        "length",
+        "order_agreement",
+        "negation_mismatch",
+        "modifier_missing",
+        "antonym_conflict",
+        "numbers_missing",
+        "defines_subject",
+        "defines_asked",
+        "measure_match",
+        "measure_miss",
+    )
+]
 # What a feature can only say about a candidate: that it does not answer (-1: the ranking model
 # may only weigh it down) or that it does (+1). The fit keeps the weights to these signs.
 CANDIDATE_SIGNS: dict[str, int] = {
@@ -152,13 +174,13 @@ class CandidateFeatures:
         return dict(zip(self.names, self.values[candidate].tolist(), strict=True))
 
 
-def _positions(sentence_terms: tuple[str, ...], wanted: dict[str, float]) -> dict[str, list[int]]:
-    """Where each question term stands in the sentence (terms it does not hold are absent)."""
-    where: dict[str, list[int]] = {}
-    for i, term in enumerate(sentence_terms):
-        if term in wanted:
-            where.setdefault(term, []).append(i)
-    return where
+def _bigrams(where: dict[str, list[int]], bigrams: set[tuple[str, str]]) -> int:
+    """How many of the question's word pairs the sentence holds side by side."""
+    return sum(
+        1
+        for a, b in bigrams
+        if a in where and b in where and not set(where[b]).isdisjoint(p + 1 for p in where[a])
+    )
 
 
 def _proximity(where: dict[str, list[int]], length: int) -> float:
@@ -228,19 +250,136 @@ def _defines(text: str, tokens: tuple[str, ...], subject: tuple[str, ...], title
     return False
 
 
+def _weighed(held: BoolMatrix, weights: list[float]) -> FloatArray:
+    """``held[m, j, i]`` weighed: per mask ``m`` and candidate ``i``, the summed weights of the terms
+    ``j`` it holds.
+
+    Added term by term, in the question's order: the very additions, so the very figures, of adding
+    up each candidate's terms one at a time. (``np.add.reduce`` may add in another order, pairwise,
+    and so differ in the last bit.)
+    """
+    summed = np.zeros((held.shape[0], held.shape[2]))
+    for j, w in enumerate(weights):
+        summed += held[:, j] * w
+    return summed
+
+
 def candidate_features(
     index: KnowledgeIndex,
     question: AnalysedQuestion,
     retrieval: Retrieval,
 ) -> CandidateFeatures:
     """One row of :data:`CANDIDATE_FEATURES` per candidate of ``retrieval``."""
+    positions = retrieval.sentences
+    count = len(positions)
+    values = np.zeros((count, len(CANDIDATE_FEATURES)), dtype=np.float64)
+    if not count:
+        return CandidateFeatures(CANDIDATE_FEATURES, values)
     terms = retrieval.terms
     weight = {t: terms.idf[t] * w for t, w in terms.weights.items()}
+    weights = list(weight.values())
+    k = len(weights)
     total = terms.total_idf
-    names = {t: weight[t] for t in question.salient_terms if t in weight}
-    names_total = sum(names.values())
-    relative_of: dict[str, str] = {rel: term for rel, (term, _) in terms.relatives.items()}
-    synonym_of: dict[str, str] = {syn: term for syn, (term, _) in terms.synonyms.items()}
+    column = _COLUMN
+
+    # What each context of each candidate holds of the question, as (term, candidate) matrices:
+    # rows are the weighted terms in order, then the relation and the counted noun if not among them.
+    tracked = list(weight)
+    for extra in (question.relation, question.counted):
+        if extra is not None and extra not in tracked:
+            tracked.append(extra)
+    row_of = {t: j for j, t in enumerate(tracked)}
+    relatives = {rel: row_of[t] for rel, (t, _) in terms.relatives.items() if t in row_of}
+    synonyms = {syn: row_of[t] for syn, (t, _) in terms.synonyms.items() if t in row_of}
+    held = index.held(positions, len(tracked), row_of, relatives, synonyms)
+    present, before, after, paragraph, title = held.contexts
+    relatives_said, synonyms_said = held.sentences
+    flags = index.arrays.arrays["sentence_flags"][positions]
+    anaphoric = (flags & ANAPHORIC_FLAG).astype(bool)
+    lead = (flags & LEAD_FLAG).astype(bool)
+    # A term the sentence says itself is covered; one it says only through a relative or a synonym
+    # is credited to the first of those that holds it.
+    absent = ~present
+    related = relatives_said & absent
+    synonymous = synonyms_said & absent & ~related
+    # The focus: the question's terms that neither the candidate's title nor the question's frame say.
+    framed = np.array([t in question.frame_terms for t in weight], dtype=bool)[:, None]
+    focus = ~title[:k] & ~framed
+    missing = focus & absent[:k] & ~related[:k] & ~synonymous[:k]
+    (
+        covered,
+        relative,
+        synonym,
+        titled,
+        inherited,
+        windowed,
+        in_paragraph,
+        focus_total,
+        focus_missing,
+        missing_nearby,
+    ) = _weighed(
+        np.stack(
+            (
+                present[:k],
+                related[:k],
+                synonymous[:k],
+                (absent & title)[:k],
+                (absent & ~title & anaphoric & before)[:k],
+                (absent & (before | after))[:k],
+                (absent & paragraph)[:k],
+                focus,
+                missing,
+                missing & paragraph[:k],
+            )
+        ),
+        weights,
+    )
+    values[:, column["bm25_sentence"]] = retrieval.sentence_scores / total
+    values[:, column["bm25_paragraph"]] = retrieval.paragraph_scores / total
+    values[:, column["bm25_title"]] = retrieval.title_scores / total
+    values[:, column["retrieval_rank"]] = [math.log1p(i) for i in range(count)]
+    top_blended = float(retrieval.blended[0]) if retrieval.blended[0] > 0 else 1.0
+    values[:, column["retrieval_ratio"]] = np.maximum(retrieval.blended, 0.0) / top_blended
+    values[:, column["coverage"]] = covered / total
+    values[:, column["relative_coverage"]] = relative / total
+    values[:, column["synonym_coverage"]] = synonym / total
+    values[:, column["title_context_coverage"]] = (covered + titled) / total
+    values[:, column["inherited_coverage"]] = (covered + titled + inherited) / total
+    values[:, column["window_coverage"]] = (covered + windowed) / total
+    values[:, column["paragraph_coverage"]] = (covered + in_paragraph) / total
+    values[:, column["anaphoric"]] = anaphoric
+    values[:, column["anaphora_resolved"]] = np.where(anaphoric, inherited / total, 0.0)
+    values[:, column["lead"]] = lead
+    if question.defined:
+        values[:, column["lead_definition"]] = lead
+    has_focus = focus_total != 0
+    divisor = np.where(has_focus, focus_total, 1.0)
+    values[:, column["focus_coverage"]] = np.where(has_focus, 1.0 - focus_missing / divisor, 1.0)
+    values[:, column["missing_nearby"]] = np.where(has_focus, missing_nearby / divisor, 0.0)
+    idf = np.array([terms.idf[t] for t in weight])[:, None]
+    values[:, column["focus_missing_idf"]] = np.where(missing, idf, 0.0).max(axis=0) / index.unseen_idf
+    values[:, column["one_missing"]] = (missing.sum(axis=0) == 1) & (focus.sum(axis=0) > 2)
+    # The names the question pins its subject with, summed in the order the question keeps them.
+    name_rows = [row_of[t] for t in question.salient_terms if t in weight]
+    if name_rows:
+        name_weights = [weights[j] for j in name_rows]
+        names_total = sum(name_weights)
+        said_names, near_names = _weighed(
+            np.stack(((present | title | (anaphoric & before))[name_rows], (paragraph | title)[name_rows])),
+            name_weights,
+        )
+        values[:, column["names_missing"]] = 1.0 - said_names / names_total
+        values[:, column["names_missing_context"]] = 1.0 - near_names / names_total
+    if question.relation is not None:
+        j = row_of[question.relation]
+        relation_said = present[j] | related[j] | synonymous[j]
+        values[:, column["relation_present"]] = relation_said
+        values[:, column["relation_absent"]] = ~relation_said
+    if question.counted is not None:
+        j = row_of[question.counted]
+        values[:, column["counted_present"]] = present[j] | related[j]
+
+    # What only the sentence's own words tell, one candidate at a time.
     question_bigrams = set(pairwise(weight))
     ordered_pairs = list(pairwise(t for t in question.terms if t in weight))
     asked_stems = {stem(t) for t in question.tokens}
@@ -252,136 +391,58 @@ def candidate_features(
     asked_words = mention_words(question.text)
     numbers = [t for t in question.tokens if any(ch.isdigit() for ch in t)]
     wanted = question.answer_type
-    typed = wanted is not AnswerType.ANY
+    kind_column = column[f"{wanted.value}_match"] if wanted is not AnswerType.ANY else None
     measures = [MEASURE_PATTERNS[m] for m in question.measures]
-    top_blended = float(retrieval.blended[0]) if len(retrieval.blended) and retrieval.blended[0] > 0 else 1.0
     sentences = index.sentences
     sentence_doc = index.sentence_doc
-
-    focus_by_doc: dict[int, tuple[dict[str, float], float]] = {}
-    rows: list[list[float]] = []
-    for i, position in enumerate(retrieval.sentences.tolist()):
+    # Where each of the question's terms stands in each candidate, in reading order.
+    places: list[dict[str, list[int]]] = [{} for _ in range(count)]
+    for i, j, place in zip(*(found.tolist() for found in held.where), strict=True):
+        if j < k:
+            places[i].setdefault(tracked[j], []).append(place)
+    own: list[tuple[float, ...]] = []
+    kinds: list[int] = []
+    for position, where in zip(positions.tolist(), places, strict=True):
         indexed = sentences[position]
-        present = set(indexed.terms)
+        present_set = set(indexed.terms)
         said = set(indexed.tokens)
-        related = {relative_of[t] for t in present if t in relative_of} - present
-        synonymous = {synonym_of[t] for t in present if t in synonym_of} - present - related
-        title = index.title_terms[indexed.doc]
-        # Only the neighbours' words: a whole sentence is made only for the candidates.
-        before = (
-            index.terms_of(position - 1) if position and sentence_doc[position - 1] == indexed.doc else ()
-        )
-        after = (
-            index.terms_of(position + 1)
-            if position + 1 < len(sentences) and sentence_doc[position + 1] == indexed.doc
-            else ()
-        )
-        paragraph = index.paragraph_terms[indexed.paragraph]
-        # One pass over the question's terms, crediting each to every context that holds it.
-        covered = relative = synonym = titled = inherited = windowed = in_paragraph = 0.0
-        for term, w in weight.items():
-            if term in present:
-                covered += w
-                continue
-            if term in related:
-                relative += w
-            elif term in synonymous:
-                synonym += w
-            if term in title:
-                titled += w
-            elif indexed.anaphoric and term in before:
-                inherited += w
-            if term in before or term in after:
-                windowed += w
-            if term in paragraph:
-                in_paragraph += w
-        if indexed.doc not in focus_by_doc:
-            focus = {t: w for t, w in weight.items() if t not in title and t not in question.frame_terms}
-            focus_by_doc[indexed.doc] = focus, sum(focus.values())
-        focus, focus_total = focus_by_doc[indexed.doc]
-        focus_missing = [t for t in focus if t not in present and t not in related and t not in synonymous]
-        where = _positions(indexed.terms, weight)
-        row: dict[str, float] = {}
-        row["bm25_sentence"] = float(retrieval.sentence_scores[i]) / total
-        row["bm25_paragraph"] = float(retrieval.paragraph_scores[i]) / total
-        row["bm25_title"] = float(retrieval.title_scores[i]) / total
-        row["retrieval_rank"] = math.log1p(i)
-        row["retrieval_ratio"] = max(0.0, float(retrieval.blended[i])) / top_blended
-        row["coverage"] = covered / total
-        row["relative_coverage"] = relative / total
-        row["synonym_coverage"] = synonym / total
-        row["title_context_coverage"] = (covered + titled) / total
-        row["inherited_coverage"] = (covered + titled + inherited) / total
-        row["window_coverage"] = (covered + windowed) / total
-        row["paragraph_coverage"] = (covered + in_paragraph) / total
-        row["exact_overlap"] = (
-            sum(w for t, w in surface.items() if t in said) / surface_total if surface_total else 0.0
-        )
-        row["split_phrases"] = _split_phrases(where, ordered_pairs)
-        row["bigrams"] = (
-            len(question_bigrams & set(pairwise(indexed.terms))) / len(question_bigrams)
-            if question_bigrams
-            else 0.0
-        )
-        row["proximity"] = _proximity(where, len(indexed.terms))
-        row["novelty"] = len(present - weight.keys() - title) / len(present) if present else 0.0
-        row["length"] = math.log1p(len(indexed.tokens))
-        if names:
-            context = [t for t in names if t in present or t in title or (indexed.anaphoric and t in before)]
-            row["names_missing"] = 1.0 - sum(names[t] for t in context) / names_total
-            nearby = [t for t in names if t in paragraph or t in title]
-            row["names_missing_context"] = 1.0 - sum(names[t] for t in nearby) / names_total
-        row["focus_coverage"] = (
-            1.0 - sum(focus[t] for t in focus_missing) / focus_total if focus_total else 1.0
-        )
-        row["focus_missing_idf"] = (
-            max(terms.idf[t] for t in focus_missing) / index.unseen_idf if focus_missing else 0.0
-        )
-        row["missing_nearby"] = (
-            sum(focus[t] for t in focus_missing if t in paragraph) / focus_total if focus_total else 0.0
-        )
-        row["one_missing"] = float(len(focus_missing) == 1 and len(focus) > 2)
-        row["order_agreement"] = _order_agreement(ordered_terms, where)
-        if modifiers:
-            row["modifier_missing"] = float(not modifiers <= said)
-        if opposites:
-            row["antonym_conflict"] = float(not said.isdisjoint(opposites))
-        relation = question.relation
-        if relation is not None:
-            has_relation = relation in present or relation in related or relation in synonymous
-            row["relation_present"] = float(has_relation)
-            row["relation_absent"] = float(not has_relation)
-        if numbers:
-            earlier = index.tokens_of(position - 1) if before else ()
-            row["numbers_missing"] = sum(t not in said and t not in earlier for t in numbers) / len(numbers)
-        row["negation_mismatch"] = float(question.negated != (not said.isdisjoint(NEGATION_TOKENS)))
-        row["lead"] = float(indexed.lead)
-        if question.defined:
-            row["lead_definition"] = float(indexed.lead)
-            row["defines_subject"] = float(
-                _defines(indexed.sentence.text, indexed.tokens, question.defined, title)
+        earlier: tuple[str, ...] = ()
+        if (
+            numbers
+            and position
+            and sentence_doc[position - 1] == indexed.doc
+            and index.terms_of(position - 1)
+        ):
+            earlier = index.tokens_of(position - 1)
+        found = any(m.search(indexed.sentence.text) for m in measures)
+        title_set = index.title_terms[indexed.doc]
+        own.append(
+            (
+                sum(w for t, w in surface.items() if t in said) / surface_total if surface_total else 0.0,
+                _split_phrases(where, ordered_pairs),
+                _bigrams(where, question_bigrams) / len(question_bigrams) if question_bigrams else 0.0,
+                _proximity(where, len(indexed.terms)),
+                len(present_set - weight.keys() - title_set) / len(present_set) if present_set else 0.0,
+                math.log1p(len(indexed.tokens)),
+                _order_agreement(ordered_terms, where),
+                float(question.negated != (not said.isdisjoint(NEGATION_TOKENS))),
+                float(not modifiers <= said),
+                float(not said.isdisjoint(opposites)),
+                sum(t not in said and t not in earlier for t in numbers) / len(numbers) if numbers else 0.0,
+                float(_defines(indexed.sentence.text, indexed.tokens, question.defined, title_set))
+                if question.defined
+                else 0.0,
+                float(bool(indexed.defines) and not indexed.defines.isdisjoint(weight)),
+                float(found) if measures else 0.0,
+                float(not found) if measures else 0.0,
             )
-        if indexed.defines and not indexed.defines.isdisjoint(weight):
-            row["defines_asked"] = 1.0
-        row["anaphoric"] = float(indexed.anaphoric)
-        if indexed.anaphoric:
-            row["anaphora_resolved"] = inherited / total
-        if typed:
-            if wanted in sentence_answer_types(indexed.mentions, asked_words):
-                row[f"{wanted.value}_match"] = 1.0
-            else:
-                row["type_miss"] = 1.0
-        if measures:
-            found = any(m.search(indexed.sentence.text) for m in measures)
-            row["measure_match"] = float(found)
-            row["measure_miss"] = float(not found)
-        if question.counted is not None:
-            row["counted_present"] = float(
-                question.counted in present or any(relative_of.get(t) == question.counted for t in present)
-            )
-        rows.append(list(map(row.get, CANDIDATE_FEATURES, _ZEROS)))
-    values = np.array(rows, dtype=np.float64).reshape(len(rows), len(CANDIDATE_FEATURES))
-    if len(values):
-        coverage = values[:, _COLUMN["coverage"]]
-        values[:, _COLUMN["coverage_gap"]] = coverage - coverage.max()
+        )
+        if kind_column is not None:
+            matched = gives_answer_type(indexed.mentions, wanted, asked_words)
+            kinds.append(kind_column if matched else _COLUMN["type_miss"])
+    values[:, _OWN_COLUMNS] = own
+    if kinds:
+        values[np.arange(count), kinds] = 1.0
+    coverage = values[:, column["coverage"]]
+    values[:, column["coverage_gap"]] = coverage - coverage.max()
     return CandidateFeatures(CANDIDATE_FEATURES, values)

@@ -175,20 +175,22 @@ def retrieve(
     numbered = [t for t in terms.weights if numbered_name(t) is not None]
     search = terms.search_weights
     # The blend and the spread title scores are this thread's work arrays (KnowledgeIndex.scratch);
-    # the Retrieval keeps copies of the candidates' scores only. take(mode="clip") because its
-    # default mode is ten times slower with memory-mapped positions.
+    # the Retrieval keeps copies of the candidates' scores only.
     n = len(index.sentence_doc)
     sentence_scores = index.sentence_bm25.scores(search)
     paragraphs = index.paragraph_bm25.scores(search)
     titles = index.title_bm25.scores(search)
     # paragraph * share + sentence + title * share, each sentence's sum added in that order (as a
     # sentence-length array of each would be), the shares applied per paragraph and per title.
+    # take(mode="clip") because its default mode is ten times slower with memory-mapped positions.
     blended = np.take(
         paragraphs * PARAGRAPH_SHARE, index.sentence_paragraph, out=index.scratch("blended", n), mode="clip"
     )
     blended += sentence_scores
     weighted_titles = titles * TITLE_SHARE
-    blended += np.take(weighted_titles, index.sentence_doc, out=index.scratch("title_of", n), mode="clip")
+    # Most questions match no title: adding their zeros to every sentence would change nothing.
+    if weighted_titles.any():
+        blended += np.take(weighted_titles, index.sentence_doc, out=index.scratch("title_of", n), mode="clip")
     best_score = float(blended.max())
     floor = max(0.0, MIN_SHARE * best_score)
     top = np.flatnonzero(np.greater(blended, floor, out=index.scratch("flags", n, np.bool_)))

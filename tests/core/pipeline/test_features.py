@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import numpy as np
+
 from bot.core.documents import Document
 from bot.core.pipeline.analysis import analyse_question
 from bot.core.pipeline.features import CANDIDATE_FEATURES, candidate_features
@@ -169,3 +171,54 @@ def test_no_candidates_give_no_rows() -> None:
     analysed = analyse_question("Who won the football cup?")
     computed = candidate_features(index, analysed, retrieve(index, query_terms(index, analysed)))
     assert computed.values.shape == (0, len(CANDIDATE_FEATURES))
+
+
+def test_the_neighbouring_sentences_are_context_only_within_their_document() -> None:
+    rows = features(
+        "Where did the probe land?",
+        document("Site", "Engineers worked for years. Rain fell on the landing site."),
+        document("Crowds", "Crowds cheered the probe. Crowds went home."),
+        document("Arrival", "The probe was late. It landed at noon."),
+    )
+    # The sentence before, in the same document, says "probe": the window covers the question.
+    landed = rows["It landed at noon."]
+    assert landed["window_coverage"] == 1.0 > landed["coverage"]
+    # The next document's first sentence says "probe" too, but it is not this sentence's context;
+    # nor is the last sentence of the previous document, which says "landing".
+    for text in ("Rain fell on the landing site.", "Crowds cheered the probe."):
+        assert 0 < rows[text]["window_coverage"] == rows[text]["coverage"] < 1.0
+
+
+def test_the_paragraph_covers_what_the_other_sentences_of_the_paragraph_say() -> None:
+    rows = features(
+        "Which crater did the rover explore?",
+        document(
+            "Rover",
+            "The rover drove north for a week. Its team slept. It explored Jezero.\n\n"
+            "A crater is a bowl-shaped hollow.",
+        ),
+    )
+    drove = rows["The rover drove north for a week."]
+    # "explored" is two sentences on: in the paragraph, out of the window.
+    assert drove["paragraph_coverage"] > drove["window_coverage"] == drove["coverage"]
+    # "crater" is only in the next paragraph: the candidate's paragraph does not hold it.
+    assert drove["paragraph_coverage"] < 1.0
+
+
+def test_summed_weights_are_the_sums_of_one_term_at_a_time() -> None:
+    # The features are added up term by term, as a reader adds them; an order numpy may pick
+    # (pairwise, for eight terms or more) would change the last bit of a feature and so of a score.
+    from bot.core.pipeline.features import _weighed
+
+    rng = np.random.default_rng(7)
+    for _ in range(500):
+        masks, terms, candidates = (int(rng.integers(1, high)) for high in (4, 24, 4))
+        weights = (rng.random(terms) * 10 ** rng.uniform(-3, 3, terms)).tolist()
+        held = rng.random((masks, terms, candidates)) < 0.7
+        expected = np.zeros((masks, candidates))
+        for m in range(masks):
+            for i in range(candidates):
+                for j in range(terms):
+                    if held[m, j, i]:
+                        expected[m, i] += weights[j]
+        assert _weighed(held, weights).tobytes() == expected.tobytes()
