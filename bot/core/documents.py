@@ -84,7 +84,7 @@ MAX_TITLE_CHARS = 200
 class DocumentMeta(BaseModel):
     """Front matter of a knowledge document."""
 
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, defer_build=True)
 
     title: str
     url: str | None = None

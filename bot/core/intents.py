@@ -47,7 +47,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 class Intent(BaseModel):
     """One curated intent as written in YAML."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
     id: str
     examples: list[str] = Field(min_length=1)
@@ -79,7 +79,7 @@ class Intent(BaseModel):
 class IntentFile(BaseModel):
     """The top level of an intent file."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     intents: list[Intent] = Field(default_factory=list)
 
