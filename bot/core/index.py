@@ -887,7 +887,7 @@ class KnowledgeIndex:
         slots, words, places = _gathered(a["term_ids"], term_ptr[low], term_ptr[high])
         title_ptr = a["title_ptr"]
         title_slots, title_words, _ = _gathered(a["title_ids"], title_ptr[docs], title_ptr[docs + 1])
-        slot = np.concatenate((slots, title_slots + 4 * n))
+        slot = np.concatenate((slots, title_slots + CONTEXTS.index("title") * n))
         said = np.concatenate((words, title_words))
         held = np.zeros((count, len(CONTEXTS) * n), dtype=bool)
         rows, hit = self._mark(held, code, said, slot)

@@ -416,15 +416,22 @@ def candidate_features(
             earlier = index.tokens_of(position - 1)
         found = any(m.search(indexed.sentence.text) for m in measures)
         title_set = index.title_terms[indexed.doc]
+        if len(where) < 2:  # one of the question's words or none: nothing to split, pair or order
+            split, bigrams, proximity, order = 0.0, 0.0, 0.0, 1.0
+        else:
+            split = _split_phrases(where, ordered_pairs)
+            bigrams = _bigrams(where, question_bigrams) / len(question_bigrams) if question_bigrams else 0.0
+            proximity = _proximity(where, len(indexed.terms))
+            order = _order_agreement(ordered_terms, where)
         own.append(
             (
                 sum(w for t, w in surface.items() if t in said) / surface_total if surface_total else 0.0,
-                _split_phrases(where, ordered_pairs),
-                _bigrams(where, question_bigrams) / len(question_bigrams) if question_bigrams else 0.0,
-                _proximity(where, len(indexed.terms)),
+                split,
+                bigrams,
+                proximity,
                 len(present_set - weight.keys() - title_set) / len(present_set) if present_set else 0.0,
                 math.log1p(len(indexed.tokens)),
-                _order_agreement(ordered_terms, where),
+                order,
                 float(question.negated != (not said.isdisjoint(NEGATION_TOKENS))),
                 float(not modifiers <= said),
                 float(not said.isdisjoint(opposites)),
