@@ -272,7 +272,16 @@ class AnswerFlow:
             try:
                 await self._run(target, text)
             except Exception as exc:  # the one place an answer's errors end up
-                await target.failed(exc)
+                if bot.is_closed():
+                    # The shutdown closed the connection under it (a question that came as the
+                    # client closed): no reply, not even an apology, can go out any more.
+                    log.warning(
+                        "shutting down: %s left unanswered, the connection is closed (%s)",
+                        target.describe(),
+                        exc,
+                    )
+                else:
+                    await target.failed(exc)
             finally:
                 target.finished()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,18 @@ import yarl
 
 from bot.config import Settings
 from bot.discord_front.bot import CitebotBot, create_bot
-from bot.discord_front.flow import DEFER_AFTER_SECONDS
+from bot.discord_front.flow import DEFER_AFTER_SECONDS, InteractionTarget
 from bot.runtime import AskResult, Citebot, LogStatus
-from tests.discord_front.fake_discord import CHANNEL_ID, GUILD_ID, TOKEN, FakeDiscord, option, user
+from tests.discord_front.fake_discord import (
+    CHANNEL_ID,
+    GUILD_ID,
+    TOKEN,
+    FakeDiscord,
+    command_data,
+    interaction_payload,
+    option,
+    user,
+)
 from tests.discord_front.harness import callback_of, followup_of, knowledge_copy, run_command
 
 MEMBER = user(730000000000000021, "patient")
@@ -111,3 +121,34 @@ async def test_an_answer_slower_than_the_shutdown_wait_is_cancelled_before_the_d
     assert closed[0].unlogged == 0
     assert "shutting down: cancelled 1 unfinished answer after 0 s" in caplog.text
     assert "closed database" not in caplog.text and "never retrieved" not in caplog.text
+
+
+async def test_a_question_left_when_the_connection_closes_is_logged_as_unanswered_not_as_a_crash(
+    fake: FakeDiscord, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # On SIGTERM the gateway stays up while the answers in flight finish, and a question that
+    # arrives then is refused ("I'm restarting"). One dispatched as the client closes has nowhere
+    # to go: that is the end of the shutdown, not an error with a traceback.
+    settings = _settings(tmp_path)
+    app = await Citebot.open(settings)
+    bot = create_bot(app, settings)
+    running = asyncio.create_task(bot.start(TOKEN))
+    await asyncio.to_thread(fake.wait_ready)
+    data = command_data(fake, "ask", [option("question", "When did Chang'e-6 launch?")])
+    interaction = discord.Interaction(
+        data=interaction_payload(2, data, invoker=MEMBER), state=bot._connection
+    )
+    await app.in_flight.drain(0.1)
+    await bot.close()
+    await running
+    try:
+        with caplog.at_level(logging.WARNING):
+            await bot.flow.run(InteractionTarget(interaction), "When did Chang'e-6 launch?")
+    finally:
+        await app.close()
+    problems = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert problems == []
+    assert any(
+        "left unanswered, the connection is closed" in r.getMessage() and MEMBER["id"] in r.getMessage()
+        for r in caplog.records
+    )
