@@ -199,11 +199,11 @@ class IntentMatcher:
 
     def ranked(self, question: AnalysedQuestion, terms: QueryTerms) -> list[IntentMatch]:
         """Intents close to ``question``, each with its best example's score, best first."""
-        from rapidfuzz import fuzz, process
-
         key = " ".join(question.tokens)
         if not self._examples or not key:
             return []
+        from rapidfuzz import fuzz, process  # here: knowledge without intents never needs it
+
         query = self._query(question, terms, key)
         # Only the examples sharing the most question weight can score well: scoring every
         # example sharing one common word ("ESA") would cost more than the rest of an answer.
@@ -334,10 +334,10 @@ class IntentMatcher:
 
     def suggestions(self, question: str | AnalysedQuestion, limit: int = 3) -> list[str]:
         """Example questions close to ``question`` (its text or its analysis), one per intent, best first."""
-        from rapidfuzz import fuzz, process
-
         if not self._keys:
             return []
+        from rapidfuzz import fuzz, process
+
         analysed = analyse_question(question) if isinstance(question, str) else question
         key = " ".join(analysed.tokens)
         # Examples sharing a word with the question first: a full fuzzy scan of every example
