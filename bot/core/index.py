@@ -53,7 +53,6 @@ __all__ = [
     "defined_terms",
     "derivation_keys",
     "find_aliases",
-    "ranges",
 ]
 
 T = TypeVar("T")
@@ -231,7 +230,7 @@ class BM25:
         starts = self.ptr[ids]
         lengths = self.ptr[ids + 1] - starts
         # Every posting of every term, in term order, gathered at once.
-        postings = ranges(starts, lengths)
+        postings = _ranges(starts, lengths)
         weighted = np.repeat(np.array([weight for _, weight in found]), lengths) * self.weights[postings]
         # One pass over every posting, in term order: each unit's sum is added up in the same order
         # as adding term by term into a zeroed array, so the same, bit for bit, in a third less time.
@@ -668,7 +667,7 @@ def _spelling_keys(strings: list[str]) -> tuple[npt.NDArray[np.uint64], npt.NDAr
     return np.bitwise_or.reduceat(_LETTER_BITS[codes], starts), lengths
 
 
-def ranges(starts: IntArray, lengths: IntArray) -> IntArray:
+def _ranges(starts: IntArray, lengths: IntArray) -> IntArray:
     """Every position of every range ``[starts[r], starts[r] + lengths[r])``, range by range, in order."""
     at: IntArray = np.arange(int(lengths.sum())) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
     return at
@@ -677,7 +676,7 @@ def ranges(starts: IntArray, lengths: IntArray) -> IntArray:
 def _gathered(ids: Int32Array, starts: IntArray, ends: IntArray) -> tuple[IntArray, Int32Array, IntArray]:
     """(range number, id, place in its range) of every id in ``ids[starts[r]:ends[r]]``, range by range."""
     lengths = ends - starts
-    at = ranges(starts, lengths)
+    at = _ranges(starts, lengths)
     slot = np.repeat(np.arange(len(starts)), lengths)
     return slot, ids[at], at - np.repeat(starts, lengths)
 
