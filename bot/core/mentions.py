@@ -173,7 +173,7 @@ def sentence_answer_types(
     """The kinds of answer a sentence can supply beyond what the question already says."""
     kinds = {AnswerType.ANY}
     for kind, tokens in mentions:
-        if not tokens or not tokens <= question_tokens:
+        if _beyond_question(tokens, question_tokens):
             kinds.add(kind)
     return frozenset(kinds)
 
@@ -183,5 +183,10 @@ def gives_answer_type(
 ) -> bool:
     """Whether ``kind`` is among :func:`sentence_answer_types`, without making the set of them all."""
     return kind is AnswerType.ANY or any(
-        said is kind and (not tokens or not tokens <= question_tokens) for said, tokens in mentions
+        said is kind and _beyond_question(tokens, question_tokens) for said, tokens in mentions
     )
+
+
+def _beyond_question(tokens: frozenset[str], question_tokens: frozenset[str]) -> bool:
+    """Whether a mention says more than the question: it has no words (a cause), or one not asked."""
+    return not tokens or not tokens <= question_tokens
