@@ -8,7 +8,6 @@ and creates no files.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import sys
 from collections.abc import Callable, Coroutine, Iterator, Sequence
@@ -22,6 +21,8 @@ from bot.core.documents import Document, fallback_title
 from bot.core.knowledge import KnowledgeBase, too_large
 
 if TYPE_CHECKING:
+    import asyncio
+
     from bot.runtime import Citebot, DayActivity, Front, ReloadReport
 
 __all__ = ["Asker", "logging_asker", "register", "run_action", "run_logged"]
@@ -96,6 +97,8 @@ def _run(
     ``warn_unserved`` False: the command reports the taught intents not served itself, so the
     warning at start would say it twice.
     """
+    import asyncio
+
     from bot.runtime import Citebot
 
     async def main() -> T:
@@ -458,6 +461,8 @@ def logging_asker(settings: Settings, knowledge: Path | None) -> Iterator[_Loggi
 
     After the block, ``unlogged`` on the asker says how many questions could not be logged.
     """
+    import asyncio
+
     from bot.runtime import Citebot
 
     if knowledge is not None:

@@ -34,7 +34,7 @@ from bot.core.english import ALIAS_CUE, DERIVATIONAL_SUFFIXES, NAME_JOINERS, PRO
 from bot.core.lexicon import synonyms
 from bot.core.mentions import AnswerType, Mention, answer_mentions
 from bot.core.parallel import in_processes
-from bot.core.text import content_terms, tokenize
+from bot.core.text import STOP_WORDS, content_terms, stem, tokenize, tokenize_all
 
 __all__ = [
     "ANAPHORIC_FLAG",
@@ -80,7 +80,6 @@ _KIND_CODE = {kind: code for code, kind in enumerate(_KINDS)}
 CONTEXTS = ("sentence", "before", "after", "paragraph", "title")
 # Bits of sentence_flags.
 LEAD_FLAG, ANAPHORIC_FLAG = 1, 2
-_TOKENS, _TERMS, _SAID = 0, 1, 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -444,59 +443,101 @@ def _may_cue(text: str) -> bool:
     return any(word in folded for word in _CUE_WORDS)
 
 
+def _cued(texts: list[str]) -> set[int]:
+    """The texts that may hold an alias cue (:func:`_may_cue`), found in one scan of them all."""
+    joined = "\n".join(texts)
+    if joined.isascii():
+        folded = joined.lower()
+    else:  # the characters that fold differently are not ASCII: only those texts are translated
+        folded = "\n".join(text if text.isascii() else text.translate(_ASCII_FOLD) for text in texts)
+        folded = folded.lower()
+        if len(folded) != len(joined):  # a letter lower-cased into two: offsets no longer match
+            return {i for i, text in enumerate(texts) if _may_cue(text)}
+    hits: list[int] = []
+    for word in _CUE_WORDS:
+        at = folded.find(word)
+        while at >= 0:
+            hits.append(at)
+            at = folded.find(word, at + 1)
+    if not hits:
+        return set()
+    starts = np.zeros(len(texts), dtype=np.int64)
+    np.cumsum([len(text) + 1 for text in texts[:-1]], out=starts[1:])
+    return set((np.searchsorted(starts, hits, side="right") - 1).tolist())
+
+
 def _analyse(texts: list[str]) -> _Analysis:
     """Tokens, terms, answer mentions and openings of ``texts``; runs in a worker process too."""
-    # Every word goes into one stream, in the order the rows meet them (a sentence's tokens, its
-    # terms, its mentions' words), and the stream is interned at once, in C: a dictionary lookup
-    # per word in Python cost more than the rest of the bookkeeping.
-    stream: list[str] = []
-    rows: list[int] = []  # what each run of the stream is: _TOKENS, _TERMS or _SAID
-    lengths: list[int] = []
-    counts: list[int] = []
+    count = len(texts)
+    tokens, token_counts = tokenize_all(texts)
+    # Every word gets an id of this run as it is first met: each distinct token, its stem, the
+    # words of each mention. Per-token work is all in C (dictionary lookups by map, numpy); Python
+    # looks at each distinct word once.
+    ids = dict(zip(dict.fromkeys(tokens), range(len(tokens)), strict=False))
+    distinct = list(ids)
+    term_of: list[int] = []
+    pronoun: list[bool] = []
+    for word in distinct:
+        term_of.append(-1 if word in STOP_WORDS else ids.setdefault(stem(word), len(ids)))
+        pronoun.append(word in PRONOUNS)
+    token_ids = np.fromiter(map(ids.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+    said: list[str] = []
+    said_counts: list[int] = []
+    mention_counts: list[int] = []
     kinds: list[int] = []
-    anaphoric: list[bool] = []
     may_define: list[int] = []
+    cued = _cued(texts)
     for i, text in enumerate(texts):
-        tokens = tokenize(text)
-        terms = content_terms(tokens)
-        stream += tokens
-        stream += terms
-        rows += (_TOKENS, _TERMS)
-        lengths += (len(tokens), len(terms))
         mentions = answer_mentions(text)
-        counts.append(len(mentions))
-        for kind, said in mentions:
+        mention_counts.append(len(mentions))
+        for kind, words in mentions:
             kinds.append(_KIND_CODE[kind])
-            stream += sorted(said)
-            rows.append(_SAID)
-            lengths.append(len(said))
-        anaphoric.append(bool(tokens) and tokens[0] in PRONOUNS)
-        if "(" in text or (_may_cue(text) and ALIAS_CUE.search(text)):
+            said += sorted(words)
+            said_counts.append(len(words))
+        if "(" in text or (i in cued and ALIAS_CUE.search(text)):
             may_define.append(i)
-    words = list(dict.fromkeys(stream))
-    local = dict(zip(words, range(len(words)), strict=True))
-    ids = np.fromiter(map(local.__getitem__, stream), dtype=np.int32, count=len(stream))
-    row_of = np.repeat(np.array(rows, dtype=np.uint8), lengths)
-    row_lengths = np.array(lengths, dtype=np.int64)
-    rows_array = np.array(rows, dtype=np.uint8)
-
-    def csr(row: int) -> tuple[IntArray, Int32Array]:
-        ptr = np.zeros(int(np.count_nonzero(rows_array == row)) + 1, dtype=np.int64)
-        np.cumsum(row_lengths[rows_array == row], out=ptr[1:])
-        return ptr, ids[row_of == row]
-
-    mention_ptr = np.zeros(len(counts) + 1, dtype=np.int64)
-    np.cumsum(counts, out=mention_ptr[1:])
+    for word in dict.fromkeys(said):
+        ids.setdefault(word, len(ids))
+    said_ids = np.fromiter(map(ids.__getitem__, said), dtype=np.int64, count=len(said))
+    # Terms: each non-stop token's stem, in order.
+    token_sentence = np.repeat(np.arange(count), token_counts)
+    stems = np.array(term_of, dtype=np.int64)[token_ids] if tokens else np.zeros(0, dtype=np.int64)
+    kept = stems >= 0
+    term_ids = stems[kept]
+    term_sentence = token_sentence[kept]
+    said_sentence = np.repeat(np.repeat(np.arange(count), mention_counts), said_counts)
+    # Local ids in the order the words are first met reading each sentence's tokens, then its
+    # terms, then its mentions' words: the order the index's global ids follow.
+    stream = np.concatenate((token_ids, term_ids, said_ids))
+    order = np.argsort(
+        np.concatenate((token_sentence * 3, term_sentence * 3 + 1, said_sentence * 3 + 2)), kind="stable"
+    )
+    met, first = np.unique(stream[order], return_index=True)
+    by_first = met[np.argsort(first)]
+    local = np.empty(len(ids), dtype=np.int32)
+    local[by_first] = np.arange(len(by_first), dtype=np.int32)
+    names = list(ids)
+    token_ptr = _pointers(token_counts)
+    anaphoric = np.zeros(count, dtype=np.bool_)
+    opened = np.flatnonzero(np.asarray(token_counts) > 0)
+    anaphoric[opened] = np.array(pronoun, dtype=np.bool_)[token_ids[token_ptr[opened]]]
     return _Analysis(
-        words,
-        csr(_TOKENS),
-        csr(_TERMS),
-        mention_ptr,
+        [names[i] for i in by_first.tolist()],
+        (token_ptr, local[token_ids]),
+        (_pointers(np.bincount(term_sentence, minlength=count)), local[term_ids]),
+        _pointers(mention_counts),
         np.array(kinds, dtype=np.uint8),
-        csr(_SAID),
-        np.array(anaphoric, dtype=np.bool_),
+        (_pointers(said_counts), local[said_ids]),
+        anaphoric,
         may_define,
     )
+
+
+def _pointers(counts: Any) -> IntArray:
+    """The CSR pointers of rows of ``counts`` items."""
+    ptr = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    return ptr
 
 
 def _analyse_all(texts: list[str], meanwhile: Callable[[], T]) -> tuple[list[_Analysis], T]:

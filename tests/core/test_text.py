@@ -7,10 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import bot.core.text as text_module
 from bot.core.knowledge import load_knowledge_dir
-from bot.core.text import STOP_WORDS, content_terms, fold, stem, tokenize
+from bot.core.text import STOP_WORDS, content_terms, fold, stem, tokenize, tokenize_all
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -67,6 +69,37 @@ def test_tokenize(text: str, tokens: list[str]) -> None:
 )
 def test_fold(text: str, folded: str) -> None:
     assert fold(text) == folded
+
+
+def _each(texts: list[str]) -> tuple[list[str], list[int]]:
+    tokens = [tokenize(text) for text in texts]
+    return [token for each in tokens for token in each], [len(each) for each in tokens]
+
+
+def test_tokenizing_many_texts_at_once_keeps_each_text_to_itself() -> None:
+    # A name and a number, a list, a Roman numeral never reach across two texts.
+    texts = ["It flew on Apollo", "11 days later", "Chang'e-5,", "6 and 7", "Louis", "XIV", "Louis XIV", ""]
+    assert tokenize_all(texts) == _each(texts)
+    assert tokenize_all(texts)[1] == [4, 3, 1, 3, 1, 1, 1, 0]
+
+
+def test_a_text_holding_the_separator_is_still_tokenized_alone() -> None:
+    texts = ["apollo\x0011 flew", "Chang'e 6"]
+    assert tokenize_all(texts) == _each(texts)
+
+
+# Characters that exercise every step of tokenize: capitals and Roman numerals, digits with their
+# separators, apostrophes and look-alikes, dashes, accents and letters that fold to two.
+_PIECES = st.sampled_from(
+    list("aeiXIVMe 019,.'’`-—()éİıßﬁ½\x00\n")
+    + ["Apollo 11", "Henry VIII", "chang'e-5, 6 and 7", "May 3", "1,000", "John's", "to 12", "ſhort"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_PIECES, max_size=8).map("".join), max_size=6))
+def test_tokenizing_many_texts_at_once_is_tokenizing_each(texts: list[str]) -> None:
+    assert tokenize_all(texts) == _each(texts)
 
 
 def test_case_and_quote_style_do_not_change_tokens() -> None:
