@@ -305,7 +305,7 @@ def _paragraphs(body: str) -> tuple[Paragraph, ...]:
             blocks.append((cursor + lead, cursor + len(text.rstrip()), section))
         block_start = separator.end() if separator else len(body)
     texts = [body[start:end] for start, end, _ in blocks]
-    runs, _ = in_processes(
+    runs = in_processes(
         _spans_of_all, chunks(texts, 4 * (os.cpu_count() or 1)), worth_it=len(body) >= PARALLEL_BYTES
     )
     spans = [found for run in runs for found in run]
@@ -363,7 +363,7 @@ def parse_documents(items: Sequence[DocumentText]) -> list[Document | list[Knowl
     document, or the problems that made it invalid.
     """
     worth_it = sum(len(item.text) for item in items) >= PARALLEL_BYTES
-    parsed, _ = in_processes(_parse_or_problems, items, worth_it=worth_it)
+    parsed = in_processes(_parse_or_problems, items, worth_it=worth_it)
     return parsed
 
 

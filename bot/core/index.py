@@ -24,7 +24,8 @@ from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import chain
-from typing import Any, NamedTuple, TypeVar, cast, overload
+from operator import attrgetter
+from typing import Any, NamedTuple, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -283,6 +284,82 @@ def _initials_match(short: str, words: list[str]) -> bool:
     return True
 
 
+class _AliasEvidence(NamedTuple):
+    """What a run of texts says toward the aliases, before the acronyms of all texts are known."""
+
+    acronyms: set[str]
+    # (text, spelled-out key, short term) of each short form in brackets after what it abbreviates.
+    pairs: list[tuple[int, tuple[str, ...], str]]
+    # (text, name run) of each run of capitalised words: which of its stretches an acronym of some
+    # text abbreviates is decided once every text's acronyms are known.
+    runs: list[tuple[int, str]]
+
+
+def _alias_pair(phrase: str, short: str) -> tuple[tuple[str, ...], str] | None:
+    """(key, term) of a spelled-out ``phrase`` and its ``short`` form, or None when either is empty."""
+    key = tuple(content_terms(tokenize(phrase)))
+    term = content_terms(tokenize(short))
+    if key and term and key != (term[0],):
+        return key, term[0]
+    return None
+
+
+def _alias_evidence(texts: list[str]) -> _AliasEvidence:
+    """The acronyms, bracketed short forms and name runs of ``texts``."""
+    runs = [_JOIN.join(texts[at : at + JOINED_TEXTS]) for at in range(0, len(texts), JOINED_TEXTS)]
+    acronyms = {short.rstrip("s") for run in runs for short in _ACRONYM.findall(run)}
+    names: list[tuple[int, str]] = []
+    for number, run in enumerate(runs):
+        starts = [0]
+        for text in texts[number * JOINED_TEXTS : (number + 1) * JOINED_TEXTS]:
+            starts.append(starts[-1] + len(text) + len(_JOIN))
+        first = number * JOINED_TEXTS
+        for match in _NAME_RUN.finditer(run):
+            names.append((first + bisect_right(starts, match.start()) - 1, match.group()))
+    pairs: list[tuple[int, tuple[str, ...], str]] = []
+    for i, text in enumerate(texts):
+        for words, short in bracketed(text):
+            for size in range(1, len(words) + 1):
+                if _initials_match(short, words[-size:]):
+                    if (pair := _alias_pair(" ".join(words[-size:]), short)) is not None:
+                        pairs.append((i, *pair))
+                    break
+    return _AliasEvidence(acronyms, pairs, names)
+
+
+_UNSEEN: Any = object()
+_TEXT, _START, _END = attrgetter("text"), attrgetter("start"), attrgetter("end")
+
+
+def _resolve_aliases(evidence: Sequence[_AliasEvidence]) -> Aliases:
+    """The aliases of texts whose evidence, in order, is ``evidence``: the first pair for a name wins."""
+    acronyms: set[str] = set().union(*(part.acronyms for part in evidence))
+    found: Aliases = {}
+    # The same names recur through a knowledge base ("European Space Agency", ESA): each is
+    # analysed once.
+    pairs_of: dict[tuple[str, str], tuple[tuple[str, ...], str] | None] = {}
+
+    def add(phrase: str, short: str) -> None:
+        pair = pairs_of.get((phrase, short), _UNSEEN)
+        if pair is _UNSEEN:
+            pair = pairs_of[phrase, short] = _alias_pair(phrase, short)
+        if pair is not None:
+            found.setdefault(*pair)
+
+    for part in evidence:
+        # A text's short forms in brackets come before its name runs.
+        pairs, runs = part.pairs, part.runs if acronyms else []
+        p = r = 0
+        while p < len(pairs) or r < len(runs):
+            if r == len(runs) or (p < len(pairs) and pairs[p][0] <= runs[r][0]):
+                found.setdefault(pairs[p][1], pairs[p][2])
+                p += 1
+            else:
+                _add_initials(runs[r][1], acronyms, add)
+                r += 1
+    return found
+
+
 def find_aliases(texts: Iterable[str]) -> Aliases:
     """Names the texts also write as one short form: ("european", "space", "agenc") -> "esa".
 
@@ -290,45 +367,7 @@ def find_aliases(texts: Iterable[str]) -> Aliases:
     the initials of a run of capitalised words, or a short form in brackets after the words it
     abbreviates ("an antibody (Ab)"). No outside list of abbreviations is needed.
     """
-    texts = list(texts)
-    found: Aliases = {}
-
-    def add(phrase: str, short: str) -> None:
-        key = tuple(content_terms(tokenize(phrase)))
-        term = content_terms(tokenize(short))
-        if key and term and key != (term[0],):
-            found.setdefault(key, term[0])
-
-    runs = [_JOIN.join(texts[at : at + JOINED_TEXTS]) for at in range(0, len(texts), JOINED_TEXTS)]
-    acronyms = {short.rstrip("s") for run in runs for short in _ACRONYM.findall(run)}
-    # Name runs, by the text they are in: (text, run), in order.
-    names: list[tuple[int, str]] = []
-    if acronyms:
-        for number, run in enumerate(runs):
-            starts = [0]
-            for text in texts[number * JOINED_TEXTS : (number + 1) * JOINED_TEXTS]:
-                starts.append(starts[-1] + len(text) + len(_JOIN))
-            first_text = number * JOINED_TEXTS
-            names += [
-                (first_text + bisect_right(starts, match.start()) - 1, match.group())
-                for match in _NAME_RUN.finditer(run)
-            ]
-    del runs
-    # Each text's short forms in brackets, then its name runs: the first pair found for a name wins.
-    brackets = [i for i, text in enumerate(texts) if "(" in text]
-    next_name = 0
-    for i in [*brackets, len(texts)]:
-        while next_name < len(names) and names[next_name][0] < i:
-            _add_initials(names[next_name][1], acronyms, add)
-            next_name += 1
-        if i == len(texts):
-            break
-        for words, short in bracketed(texts[i]):
-            for size in range(1, len(words) + 1):
-                if _initials_match(short, words[-size:]):
-                    add(" ".join(words[-size:]), short)
-                    break
-    return found
+    return _resolve_aliases([_alias_evidence(list(texts))])
 
 
 def _add_initials(run: str, acronyms: set[str], add: Callable[[str, str], None]) -> None:
@@ -347,27 +386,43 @@ ALIAS_REACH = 6
 _NOTHING: frozenset[str] = frozenset()
 
 
-def defined_terms(text: str, aliases: Aliases, shorts: Container[str] | None = None) -> frozenset[str]:
-    """The terms ``text`` defines: a short form with what it abbreviates, or two names of one thing.
+class _DefinitionEvidence(NamedTuple):
+    """What a text says toward the terms it defines, before the aliases are known."""
 
-    ``shorts``: the short forms of ``aliases`` (its values), when the caller has them at hand; a
-    bracket holding another word defines nothing, and its words before need not be analysed.
-    """
-    found: set[str] = set()
+    # (short term, the words before it) of each bracket holding one word or more.
+    brackets: list[tuple[str, str]]
+    cued: list[str]  # the terms either side of each alias cue ("X, also known as Y")
+
+
+def _definition_evidence(text: str) -> _DefinitionEvidence:
+    brackets: list[tuple[str, str]] = []
     for before, bracket in bracketed(text):
         short = content_terms(tokenize(bracket))
-        if not short or (shorts is not None and short[0] not in shorts):
-            continue
-        words = content_terms(tokenize(" ".join(before)))
-        for size in range(1, len(words) + 1):
-            if aliases.get(tuple(words[-size:])) == short[0]:
-                found.update(words[-size:])
-                found.add(short[0])
+        if short:
+            brackets.append((short[0], " ".join(before)))
+    cued: list[str] = []
     for cue in ALIAS_CUE.finditer(text):
-        before = content_terms(tokenize(text[: cue.start()]))[-ALIAS_REACH:]
-        after = content_terms(tokenize(text[cue.end() :]))[:ALIAS_REACH]
-        found.update(before + after)
+        cued += content_terms(tokenize(text[: cue.start()]))[-ALIAS_REACH:]
+        cued += content_terms(tokenize(text[cue.end() :]))[:ALIAS_REACH]
+    return _DefinitionEvidence(brackets, cued)
+
+
+def _defined(evidence: _DefinitionEvidence, aliases: Aliases, shorts: Container[str]) -> frozenset[str]:
+    found = set(evidence.cued)
+    for short, before in evidence.brackets:
+        if short not in shorts:  # a bracket holding another word defines nothing
+            continue
+        words = content_terms(tokenize(before))
+        for size in range(1, len(words) + 1):
+            if aliases.get(tuple(words[-size:])) == short:
+                found.update(words[-size:])
+                found.add(short)
     return frozenset(found) if found else _NOTHING
+
+
+def defined_terms(text: str, aliases: Aliases) -> frozenset[str]:
+    """The terms ``text`` defines: a short form with what it abbreviates, or two names of one thing."""
+    return _defined(_definition_evidence(text), aliases, frozenset(aliases.values()))
 
 
 @lru_cache(maxsize=65536)
@@ -426,8 +481,9 @@ class _Analysis:
     mention_kinds: npt.NDArray[np.uint8]
     mention_words: tuple[IntArray, Int32Array]
     anaphoric: npt.NDArray[np.bool_]
-    # Sentences that may define a term: those with a bracket or an alias cue ("also known as").
-    may_define: list[int]
+    aliases: _AliasEvidence
+    # What the sentences that may define a term (a bracket, an alias cue) say toward it, by sentence.
+    definitions: list[tuple[int, _DefinitionEvidence]]
 
 
 # A word each alternative of ALIAS_CUE holds ("also known as" holds "known"), and characters that
@@ -485,7 +541,7 @@ def _analyse(texts: list[str]) -> _Analysis:
     said_counts: list[int] = []
     mention_counts: list[int] = []
     kinds: list[int] = []
-    may_define: list[int] = []
+    definitions: list[tuple[int, _DefinitionEvidence]] = []
     cued = _cued(texts)
     for i, text in enumerate(texts):
         mentions = answer_mentions(text)
@@ -495,7 +551,9 @@ def _analyse(texts: list[str]) -> _Analysis:
             said += sorted(words)
             said_counts.append(len(words))
         if "(" in text or (i in cued and ALIAS_CUE.search(text)):
-            may_define.append(i)
+            evidence = _definition_evidence(text)
+            if evidence.brackets or evidence.cued:
+                definitions.append((i, evidence))
     for word in dict.fromkeys(said):
         ids.setdefault(word, len(ids))
     said_ids = np.fromiter(map(ids.__getitem__, said), dtype=np.int64, count=len(said))
@@ -529,7 +587,8 @@ def _analyse(texts: list[str]) -> _Analysis:
         np.array(kinds, dtype=np.uint8),
         (_pointers(said_counts), local[said_ids]),
         anaphoric,
-        may_define,
+        _alias_evidence(texts),
+        definitions,
     )
 
 
@@ -540,11 +599,10 @@ def _pointers(counts: Any) -> IntArray:
     return ptr
 
 
-def _analyse_all(texts: list[str], meanwhile: Callable[[], T]) -> tuple[list[_Analysis], T]:
-    """:func:`_analyse` over ``texts`` in runs (in worker processes when many), and ``meanwhile()``."""
+def _analyse_all(texts: list[str]) -> list[_Analysis]:
+    """:func:`_analyse` over ``texts`` in runs (in worker processes when many)."""
     runs = [texts[at : at + CHUNK_SENTENCES] for at in range(0, len(texts), CHUNK_SENTENCES)]
-    parts, other = in_processes(_analyse, runs, worth_it=len(texts) >= PARALLEL_FROM, meanwhile=meanwhile)
-    return parts, cast(T, other)
+    return in_processes(_analyse, runs, worth_it=len(texts) >= PARALLEL_FROM)
 
 
 def _concatenate(
@@ -564,11 +622,10 @@ def build_arrays(documents: Sequence[Document]) -> IndexArrays:
     """Analyse ``documents`` into :class:`IndexArrays`."""
     texts: list[str] = []
     # Flat machine arrays, not lists of Python ints and tuples: a million sentences' worth of
-    # those alone would be several hundred megabytes at the build's peak.
-    sentence_doc = array("q")
-    sentence_paragraph = array("q")
-    lead = array("b")
-    spans = array("q")  # start, end of each sentence in its body, by character
+    # those alone would be several hundred megabytes at the build's peak. A sentence's fields are
+    # read by map() in C; only paragraphs are visited in Python.
+    starts = array("q")  # of each sentence in its body, by character
+    ends = array("q")
     paragraph_number: list[int] = []
     paragraph_span: list[tuple[int, int]] = []
     paragraph_section: list[int] = []
@@ -588,26 +645,23 @@ def build_arrays(documents: Sequence[Document]) -> IndexArrays:
         blob.append(encoded)
         doc_bytes.append((at, at + len(encoded)))
         for paragraph in document.paragraphs:
-            para_pos = len(paragraph_number)
             paragraph_number.append(paragraph.number)
             paragraph_span.append((paragraph.start, paragraph.end))
             section = paragraph.section
             paragraph_section.append(-1 if section is None else sections.setdefault(section, len(sections)))
-            for sentence in paragraph.sentences:
-                start, end = sentence.start, sentence.end
-                lead.append(len(sentence_doc) == doc_first_sentence[-1])
-                texts.append(sentence.text)
-                sentence_doc.append(doc_pos)
-                sentence_paragraph.append(para_pos)
-                spans.extend((start, end))
-            paragraph_first.append(len(sentence_doc))
+            sentences = paragraph.sentences
+            texts += map(_TEXT, sentences)
+            starts.extend(map(_START, sentences))
+            ends.extend(map(_END, sentences))
+            paragraph_first.append(len(texts))
         if len(encoded) != len(body):
-            multibyte.append((doc_first_sentence[-1], len(sentence_doc), doc_pos))
+            multibyte.append((doc_first_sentence[-1], len(texts), doc_pos))
         doc_first_paragraph.append(len(paragraph_number))
-        doc_first_sentence.append(len(sentence_doc))
+        doc_first_sentence.append(len(texts))
         at += len(encoded)
-    # The workers analyse sentences while this process finds the aliases, which need every text.
-    parts, aliases = _analyse_all(texts, lambda: find_aliases([d.title for d in documents] + texts))
+    parts = _analyse_all(texts)
+    # Titles first, as an acronym or a name in a title is found before one in the text.
+    aliases = _resolve_aliases([_alias_evidence([d.title for d in documents]), *(p.aliases for p in parts)])
     intern = _Interner()
     title_rows = [intern(sorted(set(content_terms(tokenize(d.title))))) for d in documents]
     remaps = [np.array(intern(part.words), dtype=np.int32) for part in parts]
@@ -615,8 +669,8 @@ def build_arrays(documents: Sequence[Document]) -> IndexArrays:
     first = 0
     shorts = frozenset(aliases.values())
     for analysis in parts:
-        for i in analysis.may_define:
-            found = intern(sorted(defined_terms(texts[first + i], aliases, shorts)))
+        for i, evidence in analysis.definitions:
+            found = intern(sorted(_defined(evidence, aliases, shorts)))
             if found:
                 defines[first + i] = found
         first += len(analysis.anaphoric)
@@ -646,15 +700,20 @@ def build_arrays(documents: Sequence[Document]) -> IndexArrays:
         [p.mention_words for p in parts], remaps
     )
     anaphoric = np.concatenate([p.anaphoric for p in parts]) if parts else np.zeros(0, dtype=np.bool_)
-    arrays["sentence_flags"] = (np.array(lead, dtype=np.uint8) * LEAD_FLAG) | (
-        anaphoric.astype(np.uint8) * ANAPHORIC_FLAG
+    doc_sentences = np.diff(doc_first_sentence)
+    lead = np.zeros(len(texts), dtype=np.uint8)
+    lead[np.array(doc_first_sentence[:-1], dtype=np.int64)[doc_sentences > 0]] = LEAD_FLAG
+    arrays["sentence_flags"] = lead | (anaphoric.astype(np.uint8) * ANAPHORIC_FLAG)
+    arrays["sentence_doc"] = np.repeat(np.arange(len(documents), dtype=np.int64), doc_sentences)
+    arrays["sentence_paragraph"] = np.repeat(
+        np.arange(len(paragraph_number), dtype=np.int64), np.diff(paragraph_first)
     )
-    arrays["sentence_doc"] = np.array(sentence_doc, dtype=np.int64)
-    arrays["sentence_paragraph"] = np.array(sentence_paragraph, dtype=np.int64)
-    arrays["sentence_span"] = np.array(spans, dtype=np.int64).reshape(-1, 2)
+    arrays["sentence_span"] = np.stack(
+        (np.frombuffer(starts, dtype=np.int64), np.frombuffer(ends, dtype=np.int64)), axis=1
+    )
     # ASCII: a character is a byte, and a sentence's bytes are its characters past its document's.
     doc_starts = np.array([low for low, _ in doc_bytes], dtype=np.int64)
-    byte_spans = arrays["sentence_span"] + np.repeat(doc_starts, np.diff(doc_first_sentence))[:, None]
+    byte_spans = arrays["sentence_span"] + np.repeat(doc_starts, doc_sentences)[:, None]
     for first, end, doc_pos in multibyte:
         rows = arrays["sentence_span"][first:end]
         byte_spans[first:end] = _byte_offsets(documents[doc_pos].body)[rows] + doc_bytes[doc_pos][0]

@@ -16,7 +16,6 @@ __all__ = ["chunks", "in_processes"]
 
 T = TypeVar("T")
 R = TypeVar("R")
-M = TypeVar("M")
 
 # Set in worker processes: a worker runs its share in-process, never a pool of its own.
 _in_worker = False
@@ -35,22 +34,14 @@ def chunks(items: Sequence[T], parts: int) -> list[Sequence[T]]:
     return [items[at : at + size] for at in range(0, len(items), size)]
 
 
-def in_processes(
-    function: Callable[[T], R],
-    items: Sequence[T],
-    *,
-    worth_it: bool,
-    meanwhile: Callable[[], M] | None = None,
-) -> tuple[list[R], M | None]:
-    """``[function(item) for item in items]``, in worker processes when ``worth_it``; and ``meanwhile()``.
+def in_processes(function: Callable[[T], R], items: Sequence[T], *, worth_it: bool) -> list[R]:
+    """``[function(item) for item in items]``, in worker processes when ``worth_it``.
 
-    ``meanwhile`` runs in this process while the workers work. ``function`` and the items must
-    pickle (a module-level function; plain data).
+    ``function`` and the items must pickle (a module-level function; plain data).
     """
     workers = min(len(items), os.cpu_count() or 1)
     if not worth_it or workers < 2 or _in_worker:
-        results = [function(item) for item in items]
-        return results, meanwhile() if meanwhile is not None else None
+        return [function(item) for item in items]
     # Imported here: most processes (every start from a snapshot) never build anything.
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -69,6 +60,4 @@ def in_processes(
         multiprocessing.set_forkserver_preload(list(_PRELOAD))
     context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_mark_worker) as pool:
-        futures = [pool.submit(function, item) for item in items]
-        other = meanwhile() if meanwhile is not None else None
-        return [future.result() for future in futures], other
+        return list(pool.map(function, items))
