@@ -363,8 +363,7 @@ def parse_documents(items: Sequence[DocumentText]) -> list[Document | list[Knowl
     document, or the problems that made it invalid.
     """
     worth_it = sum(len(item.text) for item in items) >= PARALLEL_BYTES
-    parsed = in_processes(_parse_or_problems, items, worth_it=worth_it)
-    return parsed
+    return list(in_processes(_parse_or_problems, items, worth_it=worth_it))
 
 
 def parse_document(

@@ -21,7 +21,7 @@ from array import array
 from bisect import bisect_right
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from itertools import chain
 from operator import attrgetter
@@ -33,7 +33,7 @@ import numpy.typing as npt
 from bot.core.documents import DescribedDocuments, Document, Sentence
 from bot.core.english import ALIAS_CUE, DERIVATIONAL_SUFFIXES, NAME_JOINERS, PRONOUNS
 from bot.core.lexicon import synonyms
-from bot.core.mentions import AnswerType, Mention, answer_mentions
+from bot.core.mentions import AnswerType, Mention, mention_rows
 from bot.core.parallel import in_processes
 from bot.core.text import STOP_WORDS, content_terms, stem, tokenize, tokenize_all
 
@@ -499,8 +499,8 @@ def _may_cue(text: str) -> bool:
     return any(word in folded for word in _CUE_WORDS)
 
 
-def _cued(texts: list[str]) -> set[int]:
-    """The texts that may hold an alias cue (:func:`_may_cue`), found in one scan of them all."""
+def _maybe_defining(texts: list[str]) -> list[int]:
+    """The texts with a bracket or that may hold an alias cue (:func:`_may_cue`), in one scan."""
     joined = "\n".join(texts)
     if joined.isascii():
         folded = joined.lower()
@@ -508,18 +508,19 @@ def _cued(texts: list[str]) -> set[int]:
         folded = "\n".join(text if text.isascii() else text.translate(_ASCII_FOLD) for text in texts)
         folded = folded.lower()
         if len(folded) != len(joined):  # a letter lower-cased into two: offsets no longer match
-            return {i for i, text in enumerate(texts) if _may_cue(text)}
+            return [i for i, text in enumerate(texts) if "(" in text or _may_cue(text)]
     hits: list[int] = []
-    for word in _CUE_WORDS:
+    for word in ("(", *_CUE_WORDS):
         at = folded.find(word)
         while at >= 0:
             hits.append(at)
             at = folded.find(word, at + 1)
     if not hits:
-        return set()
+        return []
     starts = np.zeros(len(texts), dtype=np.int64)
     np.cumsum([len(text) + 1 for text in texts[:-1]], out=starts[1:])
-    return set((np.searchsorted(starts, hits, side="right") - 1).tolist())
+    found: list[int] = np.unique(np.searchsorted(starts, hits, side="right") - 1).tolist()
+    return found
 
 
 def _analyse(texts: list[str]) -> _Analysis:
@@ -537,20 +538,11 @@ def _analyse(texts: list[str]) -> _Analysis:
         term_of.append(-1 if word in STOP_WORDS else ids.setdefault(stem(word), len(ids)))
         pronoun.append(word in PRONOUNS)
     token_ids = np.fromiter(map(ids.__getitem__, tokens), dtype=np.int64, count=len(tokens))
-    said: list[str] = []
-    said_counts: list[int] = []
-    mention_counts: list[int] = []
-    kinds: list[int] = []
+    mention_counts, kinds, said, said_counts = mention_rows(texts)
     definitions: list[tuple[int, _DefinitionEvidence]] = []
-    cued = _cued(texts)
-    for i, text in enumerate(texts):
-        mentions = answer_mentions(text)
-        mention_counts.append(len(mentions))
-        for kind, words in mentions:
-            kinds.append(_KIND_CODE[kind])
-            said += sorted(words)
-            said_counts.append(len(words))
-        if "(" in text or (i in cued and ALIAS_CUE.search(text)):
+    for i in _maybe_defining(texts):
+        text = texts[i]
+        if "(" in text or ALIAS_CUE.search(text):
             evidence = _definition_evidence(text)
             if evidence.brackets or evidence.cued:
                 definitions.append((i, evidence))
@@ -599,7 +591,7 @@ def _pointers(counts: Any) -> IntArray:
     return ptr
 
 
-def _analyse_all(texts: list[str]) -> list[_Analysis]:
+def _analyse_all(texts: list[str]) -> Iterator[_Analysis]:
     """:func:`_analyse` over ``texts`` in runs (in worker processes when many)."""
     runs = [texts[at : at + CHUNK_SENTENCES] for at in range(0, len(texts), CHUNK_SENTENCES)]
     return in_processes(_analyse, runs, worth_it=len(texts) >= PARALLEL_FROM)
@@ -659,12 +651,17 @@ def build_arrays(documents: Sequence[Document]) -> IndexArrays:
         doc_first_paragraph.append(len(paragraph_number))
         doc_first_sentence.append(len(texts))
         at += len(encoded)
-    parts = _analyse_all(texts)
-    # Titles first, as an acronym or a name in a title is found before one in the text.
-    aliases = _resolve_aliases([_alias_evidence([d.title for d in documents]), *(p.aliases for p in parts)])
     intern = _Interner()
     title_rows = [intern(sorted(set(content_terms(tokenize(d.title))))) for d in documents]
-    remaps = [np.array(intern(part.words), dtype=np.int32) for part in parts]
+    # Each run's words are interned as it arrives, while the workers go on, and then let go: a
+    # million sentences' runs hold some four million word strings between them.
+    parts: list[_Analysis] = []
+    remaps: list[Int32Array] = []
+    for part in _analyse_all(texts):
+        remaps.append(np.array(intern(part.words), dtype=np.int32))
+        parts.append(replace(part, words=[]))
+    # Titles first, as an acronym or a name in a title is found before one in the text.
+    aliases = _resolve_aliases([_alias_evidence([d.title for d in documents]), *(p.aliases for p in parts)])
     defines: dict[int, list[int]] = {}  # only the few sentences that define a term
     first = 0
     shorts = frozenset(aliases.values())

@@ -9,8 +9,11 @@ that a date the question itself names ("in 1066") does not count as an answer to
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from enum import Enum
 from functools import lru_cache
+
+import numpy as np
 
 from bot.core.english import DATE_PATTERN, LOCATIVES, MONTHS, NUMBER_PATTERN, REASON_PATTERN
 from bot.core.regex import LazyPattern
@@ -22,6 +25,7 @@ __all__ = [
     "Mention",
     "answer_mentions",
     "gives_answer_type",
+    "mention_rows",
     "mention_words",
     "sentence_answer_types",
 ]
@@ -112,12 +116,61 @@ _LETTERS = re.compile(r"[a-z]+")
 _ANY_DIGIT = re.compile(r"\d")
 
 
-def answer_mentions(sentence: str) -> tuple[Mention, ...]:
-    """Every date, number, name, place, quoted term or cause in ``sentence``, with its tokens."""
-    mentions: list[Mention] = []
-    lowered = sentence.lower()
-    in_lower_case = len(lowered) == len(sentence)
-    if in_lower_case:  # the same offsets: the lower-case patterns can be used
+# What a sentence holds, as bits of a gate: a digit, a word of dates, of numbers, of causes.
+_DIGITS, _DATE_WORD, _NUMBER_WORD, _REASON_WORD = 1, 2, 4, 8
+_UNGATED = _DIGITS | _DATE_WORD | _NUMBER_WORD | _REASON_WORD
+# Where a number opens: a digit after no digit. Every match of the date and number patterns that
+# opens with a digit opens there (a word boundary or a lookbehind for a digit comes before it).
+_DIGITS_OPEN = re.compile(r"\d(?<!\d\d)")
+_KINDS: tuple[AnswerType, ...] = tuple(AnswerType)
+_DATE_KIND, _NUMBER_KIND, _PERSON_KIND, _PLACE_KIND, _NAME_KIND, _REASON_KIND = (
+    _KINDS.index(kind)
+    for kind in (
+        AnswerType.DATE,
+        AnswerType.NUMBER,
+        AnswerType.PERSON,
+        AnswerType.PLACE,
+        AnswerType.NAME,
+        AnswerType.REASON,
+    )
+)
+
+
+def _gate(words: Iterable[str], digits: bool) -> int:
+    """The gate of a text with these runs of letters, and a digit or not."""
+    words = set(words)
+    return (
+        (_DIGITS if digits else 0)
+        | (0 if _DATE_WORDS.isdisjoint(words) else _DATE_WORD)
+        | (0 if _NUMBER_WORDS.isdisjoint(words) else _NUMBER_WORD)
+        | (0 if _REASON_WORDS.isdisjoint(words) else _REASON_WORD)
+    )
+
+
+def _matches(pattern: LazyPattern, text: str, gate: int, words: int) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)``, for a pattern that matches a digit or one of ``words``.
+
+    A text with none of those words (the gate tells) can only match at the opening of a number:
+    the pattern is tried there alone, not at every position of the text.
+    """
+    if gate & words:
+        yield from pattern.finditer(text)
+        return
+    end = 0
+    for opening in _DIGITS_OPEN.finditer(text):
+        if opening.start() >= end and (match := pattern.match(text, opening.start())) is not None:
+            end = match.end()
+            yield match
+
+
+def _found(sentence: str, lowered: str | None, gate: int) -> list[tuple[int, str]]:
+    """(kind, as said) of each mention of ``sentence``, by the index of its kind in AnswerType.
+
+    ``lowered``: the sentence in lower case when that has the same offsets (the lower-case patterns
+    can be used), else None. ``gate``: the patterns that may match at all.
+    """
+    found: list[tuple[int, str]] = []
+    if lowered is not None:
         date, number, reason, day_of_month, text = (
             _LOWER_DATE,
             _LOWER_NUMBER,
@@ -125,7 +178,7 @@ def answer_mentions(sentence: str) -> tuple[Mention, ...]:
             _LOWER_DAY_OF_MONTH,
             lowered,
         )
-    else:
+    else:  # the case-insensitive patterns: no gate, a rare case
         date, number, reason, day_of_month, text = (
             DATE_PATTERN,
             NUMBER_PATTERN,
@@ -133,38 +186,113 @@ def answer_mentions(sentence: str) -> tuple[Mention, ...]:
             _DAY_OF_MONTH,
             sentence,
         )
-    if in_lower_case:
-        words = set(_LETTERS.findall(text))
-        digits = _ANY_DIGIT.search(text) is not None
-        dates = digits or not _DATE_WORDS.isdisjoint(words)
-        numbers = digits or not _NUMBER_WORDS.isdisjoint(words)
-        reasons = not _REASON_WORDS.isdisjoint(words)
-    else:  # the case-insensitive patterns: no gate, a rare case
-        dates = numbers = reasons = True
-    if dates:
-        for match in date.finditer(text):
-            mentions.append((AnswerType.DATE, _said_words(match.group())))
-    if numbers:
-        for match in number.finditer(text):
-            if day_of_month.search(text, 0, match.start()):
-                continue  # "May 3": the 3 is part of a date
-            mentions.append((AnswerType.NUMBER, _said_words(match.group())))
+        gate = _UNGATED
+    if gate & (_DIGITS | _DATE_WORD):
+        for match in _matches(date, text, gate, _DATE_WORD):
+            found.append((_DATE_KIND, match.group()))
+    if gate & (_DIGITS | _NUMBER_WORD):
+        for match in _matches(number, text, gate, _NUMBER_WORD):
+            # "May 3": the 3 is part of a date (a month is one of the words of dates).
+            if gate & _DATE_WORD and day_of_month.search(text, 0, match.start()):
+                continue
+            found.append((_NUMBER_KIND, match.group()))
     for match in _CAPITALISED.finditer(sentence):
-        if _CALENDAR.fullmatch(match.group()):
+        said = match.group()
+        if _CALENDAR.fullmatch(said):
             continue  # "on May 3": a month or a weekday is a date, not a name
-        tokens = _said_words(match.group())
-        mentions.append((AnswerType.NAME, tokens))
+        found.append((_NAME_KIND, said))
         # An acronym ("ESA", "NASA") names an organisation or a thing, not a person.
-        if not (match.group().isupper() and len(match.group()) > 1):
-            mentions.append((AnswerType.PERSON, tokens))
+        if not (said.isupper() and len(said) > 1):
+            found.append((_PERSON_KIND, said))
     for match in _PLACE.finditer(sentence):
-        mentions.append((AnswerType.PLACE, _said_words(match.group(1))))
-    # A quoted term or a cause counts even when the question repeats its words: no tokens.
+        found.append((_PLACE_KIND, match.group(1)))
+    # A quoted term or a cause counts even when the question repeats its words: no words.
     if _QUOTED.search(sentence):
-        mentions.append((AnswerType.NAME, frozenset()))
-    if reasons and reason.search(text):
-        mentions.append((AnswerType.REASON, frozenset()))
-    return tuple(mentions)
+        found.append((_NAME_KIND, ""))
+    if gate & _REASON_WORD and reason.search(text):
+        found.append((_REASON_KIND, ""))
+    return found
+
+
+def answer_mentions(sentence: str) -> tuple[Mention, ...]:
+    """Every date, number, name, place, quoted term or cause in ``sentence``, with its tokens."""
+    lowered: str | None = sentence.lower()
+    gate = _UNGATED
+    if lowered is not None and len(lowered) == len(sentence):
+        gate = _gate(_LETTERS.findall(lowered), _ANY_DIGIT.search(lowered) is not None)
+    else:
+        lowered = None
+    return tuple((_KINDS[kind], _said_words(said)) for kind, said in _found(sentence, lowered, gate))
+
+
+# Between texts whose mentions are found together: neither a letter nor a digit.
+_SEPARATOR = "\x00"
+_GATE_WORDS = re.compile(r"[a-z]+|\d+|" + _SEPARATOR)
+# A mention's words, sorted: the same names and numbers recur through a knowledge base.
+_sorted_words = lru_cache(maxsize=65536)(lambda said: tuple(sorted(mention_words(said))))
+
+
+def mention_rows(texts: list[str]) -> tuple[list[int], list[int], list[str], list[int]]:
+    """The mentions of every text, as :func:`answer_mentions` finds them, as flat rows.
+
+    Returns each text's number of mentions; each mention's kind (its index in AnswerType) and
+    number of words; and every mention's words, sorted, end to end. Which patterns can match each
+    text is told from one scan of all the texts' words.
+    """
+    joined = _SEPARATOR.join(texts)
+    lowered = joined.lower()
+    if len(lowered) == len(joined) and joined.count(_SEPARATOR) == len(texts) - 1:
+        lowered_texts: list[str | None] = list(lowered.split(_SEPARATOR))
+        gates = _gates_of_all(_GATE_WORDS.findall(lowered), len(texts))
+    else:  # a letter lower-cased into two, or a text holding the separator: text by text
+        lowered_texts, gates = [], []
+        for text in texts:
+            low: str | None = text.lower()
+            if low is not None and len(low) == len(text):
+                gates.append(_gate(_LETTERS.findall(low), _ANY_DIGIT.search(low) is not None))
+            else:
+                low = None
+                gates.append(_UNGATED)
+            lowered_texts.append(low)
+    counts: list[int] = []
+    kinds: list[int] = []
+    words: list[str] = []
+    sizes: list[int] = []
+    for text, low, gate in zip(texts, lowered_texts, gates, strict=True):
+        found = _found(text, low, gate)
+        counts.append(len(found))
+        for kind, said in found:
+            kinds.append(kind)
+            said_words = _sorted_words(said)
+            words += said_words
+            sizes.append(len(said_words))
+    return counts, kinds, words, sizes
+
+
+def _gates_of_all(runs: list[str], count: int) -> list[int]:
+    """The gate of each of ``count`` texts, from the runs of letters and digits of them all.
+
+    Each distinct run is looked at once; which text a run is in, and each text's gate, in numpy.
+    """
+    masks = {run: _run_mask(run) for run in set(runs)}
+    codes = np.fromiter(map(masks.__getitem__, runs), dtype=np.uint8, count=len(runs))
+    text_of = np.cumsum(codes == _SEPARATES)
+    gates = np.zeros(count, dtype=np.uint8)
+    for bit in (_DIGITS, _DATE_WORD, _NUMBER_WORD, _REASON_WORD):
+        gates[np.unique(text_of[(codes & bit) != 0])] |= bit
+    gate_list: list[int] = gates.tolist()
+    return gate_list
+
+
+_SEPARATES = 16
+
+
+def _run_mask(run: str) -> int:
+    if run == _SEPARATOR:
+        return _SEPARATES
+    if run[0].isdigit():
+        return _DIGITS
+    return _gate((run,), False)
 
 
 def sentence_answer_types(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 __all__ = ["chunks", "in_processes"]
@@ -34,14 +34,17 @@ def chunks(items: Sequence[T], parts: int) -> list[Sequence[T]]:
     return [items[at : at + size] for at in range(0, len(items), size)]
 
 
-def in_processes(function: Callable[[T], R], items: Sequence[T], *, worth_it: bool) -> list[R]:
-    """``[function(item) for item in items]``, in worker processes when ``worth_it``.
+def in_processes(function: Callable[[T], R], items: Sequence[T], *, worth_it: bool) -> Iterator[R]:
+    """``function(item)`` for each of ``items`` in order, from worker processes when ``worth_it``.
 
-    ``function`` and the items must pickle (a module-level function; plain data).
+    Each result is yielded as soon as it and those before it are ready, so the caller can take
+    it in while the workers go on. ``function`` and the items must pickle (a module-level function;
+    plain data).
     """
     workers = min(len(items), os.cpu_count() or 1)
     if not worth_it or workers < 2 or _in_worker:
-        return [function(item) for item in items]
+        yield from map(function, items)
+        return
     # Imported here: most processes (every start from a snapshot) never build anything.
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -60,4 +63,4 @@ def in_processes(function: Callable[[T], R], items: Sequence[T], *, worth_it: bo
         multiprocessing.set_forkserver_preload(list(_PRELOAD))
     context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_mark_worker) as pool:
-        return list(pool.map(function, items))
+        yield from pool.map(function, items)

@@ -4,9 +4,11 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.core import english
-from bot.core.mentions import AnswerType, answer_mentions, sentence_answer_types
+from bot.core.mentions import AnswerType, answer_mentions, mention_rows, sentence_answer_types
 from bot.core.text import tokenize
 
 
@@ -114,3 +116,48 @@ def test_every_word_of_a_date_number_or_cause_is_found(template: str) -> None:
         found = {kind for kind, _ in answer_mentions(sentence)}
         for kind, pattern in patterns.items():
             assert (kind in found) == (pattern.search(sentence) is not None), (sentence, kind)
+
+
+def _rows_one_by_one(texts: list[str]) -> tuple[list[int], list[int], list[str], list[int]]:
+    counts: list[int] = []
+    kinds: list[int] = []
+    words: list[str] = []
+    sizes: list[int] = []
+    for text in texts:
+        mentions = answer_mentions(text)
+        counts.append(len(mentions))
+        for kind, said in mentions:
+            kinds.append(list(AnswerType).index(kind))
+            words += sorted(said)
+            sizes.append(len(said))
+    return counts, kinds, words, sizes
+
+
+def test_the_mentions_of_many_sentences_are_each_sentences_own() -> None:
+    texts = [
+        "It launched on May 3, 2024 (at 10 am) with 11 crew.",
+        "Chang'e-6 carried 4 payloads near the lunar south pole because ESA asked.",
+        'In the 1990s, twenty "Sky Labs" flew; per cent 5.',
+        "Nothing here.",
+        "",
+    ]
+    rows = mention_rows(texts)
+    assert rows == _rows_one_by_one(texts)
+    assert rows[0][3:] == [0, 0]  # a sentence without any, and an empty one
+
+
+# Pieces that reach every pattern and every gate: digits after letters and alone, the words of
+# dates, numbers and causes, capitals, quotes, places, and letters that lower-case into two.
+_PIECES = st.sampled_from(
+    [
+        *"aZ 09,.%-'\"(\x00İ",
+        *("May 3", "1990s", "10 am", "twenty", "per cent", "because", "in Paris", "ESA", "Monday", "S10"),
+        "3rd century",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_PIECES, max_size=8).map("".join), max_size=6))
+def test_finding_mentions_of_many_sentences_at_once_is_finding_each(texts: list[str]) -> None:
+    assert mention_rows(texts) == _rows_one_by_one(texts)
