@@ -21,7 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from bot.core.errors import KnowledgeError, KnowledgeProblem
-from bot.core.parallel import chunks, in_processes
+from bot.core.parallel import chunks, collection_paused, in_processes
 
 __all__ = [
     "MAX_DOCUMENT_BYTES",
@@ -363,7 +363,8 @@ def parse_documents(items: Sequence[DocumentText]) -> list[Document | list[Knowl
     document, or the problems that made it invalid.
     """
     worth_it = sum(len(item.text) for item in items) >= PARALLEL_BYTES
-    return list(in_processes(_parse_or_problems, items, worth_it=worth_it))
+    with collection_paused():
+        return list(in_processes(_parse_or_problems, items, worth_it=worth_it))
 
 
 def parse_document(
@@ -387,7 +388,8 @@ def parse_document(
     if url is not None and not fields.get("url"):
         fields["url"] = url
     meta = _meta(fields, source)
-    paragraphs = _paragraphs(body)
+    with collection_paused():
+        paragraphs = _paragraphs(body)
     if not paragraphs:
         raise KnowledgeError([KnowledgeProblem(source, "has no paragraphs of text", "body")])
     return Document(doc_id or slugify(meta.title), meta, body, paragraphs, source)

@@ -34,7 +34,7 @@ from bot.core.documents import DescribedDocuments, Document, Sentence
 from bot.core.english import ALIAS_CUE, DERIVATIONAL_SUFFIXES, NAME_JOINERS, PRONOUNS
 from bot.core.lexicon import synonyms
 from bot.core.mentions import AnswerType, Mention, mention_rows
-from bot.core.parallel import in_processes
+from bot.core.parallel import collection_paused, in_processes
 from bot.core.text import STOP_WORDS, content_terms, stem, tokenize, tokenize_all
 
 __all__ = [
@@ -346,6 +346,8 @@ def _resolve_aliases(evidence: Sequence[_AliasEvidence]) -> Aliases:
         if pair is not None:
             found.setdefault(*pair)
 
+    # A name run met again adds again what it added the first time, which is already there.
+    seen: set[str] = set()
     for part in evidence:
         # A text's short forms in brackets come before its name runs.
         pairs, runs = part.pairs, part.runs if acronyms else []
@@ -355,7 +357,10 @@ def _resolve_aliases(evidence: Sequence[_AliasEvidence]) -> Aliases:
                 found.setdefault(pairs[p][1], pairs[p][2])
                 p += 1
             else:
-                _add_initials(runs[r][1], acronyms, add)
+                run = runs[r][1]
+                if run not in seen:
+                    seen.add(run)
+                    _add_initials(run, acronyms, add)
                 r += 1
     return found
 
@@ -612,6 +617,11 @@ def _concatenate(
 
 def build_arrays(documents: Sequence[Document]) -> IndexArrays:
     """Analyse ``documents`` into :class:`IndexArrays`."""
+    with collection_paused():
+        return _build_arrays(documents)
+
+
+def _build_arrays(documents: Sequence[Document]) -> IndexArrays:
     texts: list[str] = []
     # Flat machine arrays, not lists of Python ints and tuples: a million sentences' worth of
     # those alone would be several hundred megabytes at the build's peak. A sentence's fields are
