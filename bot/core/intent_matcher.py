@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot.core.english import STOP_WORDS
 from bot.core.index import KnowledgeIndex, derivation_keys
@@ -83,6 +84,10 @@ class _Example:
     named_prefixes: frozenset[str]  # of the sibling and cited terms
     weights: tuple[tuple[str, float], ...]  # the example's terms with their idf
     total: float
+
+    def __reduce__(self) -> tuple[type[_Example], tuple[Any, ...]]:
+        # Kept in the folder cache, one per example: by the fields, as AnalysedQuestion is.
+        return _Example, tuple(getattr(self, name) for name in self.__slots__)
 
 
 @dataclass(frozen=True, slots=True)

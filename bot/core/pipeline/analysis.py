@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from bot.core.english import (
     AUXILIARIES,
@@ -60,6 +61,11 @@ class AnalysedQuestion:
     relation: str | None = None
     # The terms of X in "what is X" / "who was X": the question asks for a definition.
     defined: tuple[str, ...] = ()
+
+    def __reduce__(self) -> tuple[type[AnalysedQuestion], tuple[Any, ...]]:
+        # The folder cache keeps one per example of every intent: by the fields, unpickling is
+        # several times faster than through the dataclass's __setstate__ (a cold start's 20 ms).
+        return AnalysedQuestion, tuple(getattr(self, name) for name in self.__slots__)
 
 
 def _answer_type(lowered: str) -> AnswerType:
