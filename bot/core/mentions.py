@@ -292,7 +292,11 @@ def _run_mask(run: str) -> int:
         return _SEPARATES
     if run[0].isdigit():
         return _DIGITS
-    return _gate((run,), False)
+    return (
+        (_DATE_WORD if run in _DATE_WORDS else 0)
+        | (_NUMBER_WORD if run in _NUMBER_WORDS else 0)
+        | (_REASON_WORD if run in _REASON_WORDS else 0)
+    )
 
 
 def sentence_answer_types(
