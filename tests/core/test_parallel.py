@@ -7,6 +7,7 @@ tiny knowledge below take the worker path.
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from bot.core import documents as documents_module
 from bot.core import index as index_module
 from bot.core.documents import Document, parse_document
 from bot.core.index import IndexArrays, build_arrays
+from bot.core.parallel import collection_paused
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 
@@ -79,3 +81,18 @@ def test_a_build_beside_other_threads_uses_the_fork_server_and_is_the_same(
     # ...and the documents split in workers are the documents split here.
     documents_module.PARALLEL_BYTES = 10**12
     assert _documents() == parsed
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_collector_is_left_as_it_was_after_a_build_even_a_failed_one(enabled: bool) -> None:
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        build_arrays(_documents())
+        assert gc.isenabled() is enabled
+        with pytest.raises(AttributeError), collection_paused():
+            assert not gc.isenabled()  # a build runs with it paused
+            raise AttributeError("a build that fails half-way")
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
