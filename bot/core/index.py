@@ -51,7 +51,6 @@ __all__ = [
     "Strings",
     "bracketed",
     "build_arrays",
-    "defined_terms",
     "derivation_keys",
     "find_aliases",
 ]
@@ -345,7 +344,6 @@ def _alias_evidence(texts: list[str]) -> _AliasEvidence:
 
 
 _UNSEEN: Any = object()
-_TEXT, _START, _END = attrgetter("text"), attrgetter("start"), attrgetter("end")
 
 
 def _resolve_aliases(evidence: Sequence[_AliasEvidence]) -> Aliases:
@@ -417,6 +415,7 @@ class _DefinitionEvidence(NamedTuple):
 
 
 def _definition_evidence(text: str) -> _DefinitionEvidence:
+    """What ``text`` says toward the terms it defines; found in the worker that analyses it."""
     brackets: list[tuple[str, str]] = []
     for before, bracket in bracketed(text):
         short = content_terms(tokenize(bracket))
@@ -430,6 +429,10 @@ def _definition_evidence(text: str) -> _DefinitionEvidence:
 
 
 def _defined(evidence: _DefinitionEvidence, aliases: Aliases, shorts: Container[str]) -> frozenset[str]:
+    """The terms a text defines: a short form with what it abbreviates, or two names of one thing.
+
+    ``shorts``: the short forms of ``aliases`` (its values).
+    """
     found = set(evidence.cued)
     for short, before in evidence.brackets:
         if short not in shorts:  # a bracket holding another word defines nothing
@@ -440,11 +443,6 @@ def _defined(evidence: _DefinitionEvidence, aliases: Aliases, shorts: Container[
                 found.update(words[-size:])
                 found.add(short)
     return frozenset(found) if found else _NOTHING
-
-
-def defined_terms(text: str, aliases: Aliases) -> frozenset[str]:
-    """The terms ``text`` defines: a short form with what it abbreviates, or two names of one thing."""
-    return _defined(_definition_evidence(text), aliases, frozenset(aliases.values()))
 
 
 @lru_cache(maxsize=65536)
@@ -630,6 +628,9 @@ def _concatenate(
         at += int(ptr[-1])
     ids = [remap[local] for (_, local), remap in zip(parts, remaps, strict=True)]
     return np.concatenate(ptrs), np.concatenate(ids) if ids else np.zeros(0, dtype=np.int32)
+
+
+_TEXT, _START, _END = attrgetter("text"), attrgetter("start"), attrgetter("end")
 
 
 def build_arrays(documents: Sequence[Document]) -> IndexArrays:
