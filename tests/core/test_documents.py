@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import dataclasses
+import pickle
+
 import pytest
 
-from bot.core.documents import parse_document, slugify
+from bot.core.documents import Sentence, parse_document, slugify
 from bot.core.errors import KnowledgeError
 
 ARTICLE = """---
@@ -128,3 +131,26 @@ def test_every_front_matter_problem_is_reported_at_once() -> None:
         "front matter field 'title'",
         "front matter field 'url'",
     ]
+
+
+def test_a_parsed_document_comes_back_from_pickling_whole() -> None:
+    # Worker processes send parsed documents back pickled, as offsets into the body.
+    text = "---\ntitle: Moon\n---\n# Landing\n\nIt landed. It – the probe – woke.\n\nSamples came in 2024."
+    document = parse_document(text, "moon.md")
+    back = pickle.loads(pickle.dumps(document))
+    assert back == document
+    texts = [s.text for s in back.sentences]
+    assert texts == ["It landed.", "It – the probe – woke.", "Samples came in 2024."]
+    assert back.paragraphs[0].section == "Landing"
+
+
+def test_a_document_built_by_hand_comes_back_as_it_was() -> None:
+    # A sentence that is not the slice of the body it points at is kept as it is, not re-sliced.
+    document = parse_document("---\ntitle: Moon\n---\nIt landed. It woke.", "moon.md")
+    paragraph = document.paragraphs[0]
+    sentences = (Sentence("Something else.", 1, 0, 10), *paragraph.sentences[1:])
+    odd = dataclasses.replace(paragraph, sentences=sentences)
+    hand_made = dataclasses.replace(document, paragraphs=(odd,))
+    back = pickle.loads(pickle.dumps(hand_made))
+    assert back == hand_made
+    assert back.sentences[0].text == "Something else."
