@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 from pathlib import PurePath
 from typing import Any, Protocol, runtime_checkable
 
@@ -155,8 +156,9 @@ class Document:
         body = self.body
         layout: _Layout = []
         for p in self.paragraphs:
-            spans = [offset for sentence in p.sentences for offset in (sentence.start, sentence.end)]
-            layout.append((p.number, p.start, p.end, p.section, spans))
+            sentences = p.sentences
+            starts, ends = [s.start for s in sentences], [s.end for s in sentences]
+            layout.append((p.number, p.start, p.end, p.section, starts, ends))
             if p.text != body[p.start : p.end] or any(
                 sentence.paragraph != p.number or sentence.text != body[sentence.start : sentence.end]
                 for sentence in p.sentences
@@ -184,12 +186,14 @@ class Document:
         return digest.hexdigest()
 
 
-# Each paragraph's number, start, end, section and its sentences' starts and ends, interleaved.
-_Layout = list[tuple[int, int, int, str | None, list[int]]]
+# Each paragraph's number, start, end, section, and its sentences' starts and ends.
+_Layout = list[tuple[int, int, int, str | None, list[int], list[int]]]
 
 
 def _sliced_document(doc_id: str, meta: DocumentMeta, body: str, source: str, layout: _Layout) -> Document:
     """The document :meth:`Document.__reduce__` sent as offsets into its body."""
+    cut = body.__getitem__
+    # map() runs the loop over a paragraph's sentences in C.
     paragraphs = tuple(
         Paragraph(
             number,
@@ -197,9 +201,9 @@ def _sliced_document(doc_id: str, meta: DocumentMeta, body: str, source: str, la
             start,
             end,
             section,
-            tuple(Sentence(body[s:e], number, s, e) for s, e in zip(spans[::2], spans[1::2], strict=True)),
+            tuple(map(Sentence, map(cut, map(slice, starts, ends)), repeat(number), starts, ends)),
         )
-        for number, start, end, section, spans in layout
+        for number, start, end, section, starts, ends in layout
     )
     return Document(doc_id, meta, body, paragraphs, source)
 
