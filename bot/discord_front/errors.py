@@ -12,6 +12,7 @@ import contextlib
 import logging
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 
@@ -20,6 +21,7 @@ from bot.discord_front.delivery import UNKNOWN_INTERACTION
 
 __all__ = [
     "APOLOGY",
+    "UNAVAILABLE",
     "NotAdmin",
     "interaction_ids",
     "is_missed_interaction",
@@ -31,6 +33,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
+UNAVAILABLE = "That command isn't available right now. Please try again in a minute."
 MESSAGE_LIMIT = 1900
 
 
@@ -67,6 +70,11 @@ def _reply_text(error: BaseException, ids: str) -> str:
     if isinstance(error, NotAdmin):
         log.warning("refused admin command %s", ids)
         return str(error)
+    if isinstance(error, app_commands.CommandNotFound):
+        # Discord still lists a command this bot no longer has, or the bot is closing and has
+        # let its commands go: neither is a fault of the member's or a bug of ours.
+        log.warning("no command %r %s: closing, or Discord lists a removed command", error.name, ids)
+        return UNAVAILABLE
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Please wait {error.retry_after:.0f} seconds before trying that again."
     if isinstance(error, app_commands.CheckFailure):
@@ -86,6 +94,9 @@ async def report_interaction_error(interaction: discord.Interaction[Any], error:
         log.warning("interaction expired before it was acknowledged; no reply sent %s", ids)
         return
     text = _reply_text(error, ids)
+    if interaction.client.is_closed():
+        log.warning("shutting down: no error reply sent, the connection is closed %s", ids)
+        return
     try:
         if interaction.response.is_done():
             await interaction.followup.send(text, ephemeral=True)
@@ -93,6 +104,8 @@ async def report_interaction_error(interaction: discord.Interaction[Any], error:
             await interaction.response.send_message(text, ephemeral=True)
     except discord.HTTPException as exc:
         log.warning("could not send the error reply (HTTP %s) %s", exc.status, ids)
+    except (aiohttp.ClientError, OSError) as exc:  # the connection went away: a shutdown, a network fault
+        log.warning("could not send the error reply (%s) %s", type(exc).__name__, ids)
 
 
 async def report_message_error(message: discord.Message, error: BaseException, why: str) -> None:

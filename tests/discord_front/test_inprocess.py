@@ -12,9 +12,11 @@ from typing import Any
 import discord
 import pytest
 import yarl
+from discord import app_commands
 
 from bot.config import Settings
 from bot.discord_front.bot import CitebotBot, create_bot
+from bot.discord_front.errors import UNAVAILABLE, report_interaction_error
 from bot.discord_front.flow import DEFER_AFTER_SECONDS, InteractionTarget
 from bot.runtime import AskResult, Citebot, LogStatus
 from tests.discord_front.fake_discord import (
@@ -152,3 +154,55 @@ async def test_a_question_left_when_the_connection_closes_is_logged_as_unanswere
         "left unanswered, the connection is closed" in r.getMessage() and MEMBER["id"] in r.getMessage()
         for r in caplog.records
     )
+
+
+async def test_a_command_the_bot_does_not_have_gets_a_polite_private_reply_and_no_traceback(
+    fake: FakeDiscord, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Discord can still list a command the bot has let go: a removed one, or any while the bot
+    # closes (it lets its commands go before the connection). Not an error of anyone's.
+    settings = _settings(tmp_path)
+    app = await Citebot.open(settings)
+    bot = create_bot(app, settings)
+    running = asyncio.create_task(bot.start(TOKEN))
+    try:
+        await asyncio.to_thread(fake.wait_ready)
+        data = {"id": "990000000000000001", "name": "retired", "type": 1, "guild_id": str(GUILD_ID)}
+        payload = interaction_payload(2, data, invoker=MEMBER)
+        mark = fake.mark()
+        with caplog.at_level(logging.WARNING):
+            fake.dispatch("INTERACTION_CREATE", payload)
+            callback = await asyncio.to_thread(callback_of, fake, payload, mark)
+    finally:
+        await bot.close()
+        await running
+        await app.close()
+    assert callback["data"]["content"] == UNAVAILABLE
+    assert callback["data"]["flags"] & 64  # only the member sees it
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
+    assert any("no command 'retired'" in r.getMessage() for r in caplog.records)
+
+
+async def test_no_error_reply_is_tried_once_the_connection_is_closed(
+    fake: FakeDiscord, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = _settings(tmp_path)
+    app = await Citebot.open(settings)
+    bot = create_bot(app, settings)
+    running = asyncio.create_task(bot.start(TOKEN))
+    await asyncio.to_thread(fake.wait_ready)
+    data = command_data(fake, "ask", [option("question", "When did Chang'e-6 launch?")])
+    interaction = discord.Interaction(
+        data=interaction_payload(2, data, invoker=MEMBER), state=bot._connection
+    )
+    await bot.close()
+    await running
+    mark = fake.mark()
+    try:
+        with caplog.at_level(logging.WARNING):
+            await report_interaction_error(interaction, app_commands.CommandNotFound("ask", []))
+    finally:
+        await app.close()
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
+    assert any("no error reply sent, the connection is closed" in r.getMessage() for r in caplog.records)
+    assert not [r for r in fake.requests[mark:] if "/callback" in r.path]
