@@ -38,6 +38,7 @@ __all__ = [
     "parse_document",
     "parse_documents",
     "sentence_spans",
+    "sliced_paragraphs",
     "slugify",
     "spans_in",
 ]
@@ -186,15 +187,19 @@ class Document:
         return digest.hexdigest()
 
 
-# Each paragraph's number, start, end, section, and its sentences' starts and ends.
-_Layout = list[tuple[int, int, int, str | None, list[int], list[int]]]
+# A paragraph's number, start, end, section, and its sentences' starts and ends.
+_Offsets = tuple[int, int, int, str | None, Sequence[int], Sequence[int]]
+_Layout = list[_Offsets]
 
 
-def _sliced_document(doc_id: str, meta: DocumentMeta, body: str, source: str, layout: _Layout) -> Document:
-    """The document :meth:`Document.__reduce__` sent as offsets into its body."""
+def sliced_paragraphs(body: str, layout: Iterable[_Offsets]) -> tuple[Paragraph, ...]:
+    """The paragraphs of ``body`` at these offsets, each with its sentences, as parsing made them.
+
+    ``layout``: each paragraph's number, start, end, section, and its sentences' starts and ends.
+    """
     cut = body.__getitem__
     # map() runs the loop over a paragraph's sentences in C.
-    paragraphs = tuple(
+    return tuple(
         Paragraph(
             number,
             body[start:end],
@@ -205,6 +210,11 @@ def _sliced_document(doc_id: str, meta: DocumentMeta, body: str, source: str, la
         )
         for number, start, end, section, starts, ends in layout
     )
+
+
+def _sliced_document(doc_id: str, meta: DocumentMeta, body: str, source: str, layout: _Layout) -> Document:
+    """The document :meth:`Document.__reduce__` sent as offsets into its body."""
+    paragraphs = sliced_paragraphs(body, layout)
     return Document(doc_id, meta, body, paragraphs, source)
 
 

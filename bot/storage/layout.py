@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from bot.core.documents import Document, DocumentMeta, Paragraph, Sentence
+from bot.core.documents import Document, DocumentMeta, sliced_paragraphs
 from bot.core.knowledge import ENGINE_VERSION
 from bot.storage.store import StoredDocument
 
@@ -43,16 +43,12 @@ def decode_layout(row: StoredDocument) -> Document | None:
         if layout.get("format") != STRUCTURE_FORMAT or layout.get("engine") != ENGINE_VERSION:
             return None
         body: str = layout["body"]
-        paragraphs = tuple(
-            Paragraph(
-                number,
-                body[start:end],
-                start,
-                end,
-                section,
-                tuple(Sentence(body[s:e], number, s, e) for s, e in spans),
-            )
-            for number, start, end, section, spans in layout["paragraphs"]
+        paragraphs = sliced_paragraphs(
+            body,
+            (
+                (number, start, end, section, [s for s, _ in spans], [e for _, e in spans])
+                for number, start, end, section, spans in layout["paragraphs"]
+            ),
         )
         meta = DocumentMeta.model_validate(
             {"title": row.title, "url": row.url, "author": row.author, "published": row.published}

@@ -62,13 +62,16 @@ def _settings(tmp_path: Path) -> Settings:
 
 
 @contextlib.asynccontextmanager
-async def slow_bot(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[tuple[CitebotBot, list[LogStatus]]]:
-    """The bot in this process over a slow application, connected; closed afterwards.
+async def bot_in_process(
+    fake: FakeDiscord, tmp_path: Path, app_type: type[Citebot] = Citebot
+) -> AsyncIterator[tuple[CitebotBot, list[LogStatus]]]:
+    """The bot in this process over an ``app_type`` application, connected; closed afterwards.
 
-    The list receives the question log's final status once the application is closed.
+    The list receives the question log's final status once the application is closed. Closing
+    the bot inside the block is allowed (what a shutdown does first).
     """
     settings = _settings(tmp_path)
-    app = await SlowCitebot.open(settings)
+    app = await app_type.open(settings)
     bot = create_bot(app, settings)
     running = asyncio.create_task(bot.start(TOKEN))
     closed: list[LogStatus] = []
@@ -81,6 +84,18 @@ async def slow_bot(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[tuple[Cit
         closed.append(await app.close())
 
 
+def _ask_interaction(fake: FakeDiscord, bot: CitebotBot) -> discord.Interaction[Any]:
+    """An /ask interaction as the bot's connection would make it, not dispatched."""
+    data = command_data(fake, "ask", [option("question", "When did Chang'e-6 launch?")])
+    payload: Any = interaction_payload(2, data, invoker=MEMBER)  # the gateway's JSON, as discord.py types it
+    return discord.Interaction(data=payload, state=bot._connection)
+
+
+def _problems(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """What was logged as an error, or with a traceback."""
+    return [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+
+
 def _ask(fake: FakeDiscord) -> tuple[dict[str, Any], int]:
     return run_command(fake, "ask", [option("question", "When did Chang'e-6 launch?")], invoker=MEMBER)
 
@@ -88,7 +103,7 @@ def _ask(fake: FakeDiscord) -> tuple[dict[str, Any], int]:
 async def test_a_slow_answer_is_deferred_then_finishes_during_shutdown(
     fake: FakeDiscord, tmp_path: Path
 ) -> None:
-    async with slow_bot(fake, tmp_path) as (bot, _):
+    async with bot_in_process(fake, tmp_path, SlowCitebot) as (bot, _):
         payload, mark = _ask(fake)
         callback = await asyncio.to_thread(callback_of, fake, payload, mark)
         assert callback["type"] == 5  # deferred ("thinking"), within the 3 s window
@@ -99,7 +114,7 @@ async def test_a_slow_answer_is_deferred_then_finishes_during_shutdown(
 
 
 async def test_a_refused_follow_up_goes_to_the_channel(fake: FakeDiscord, tmp_path: Path) -> None:
-    async with slow_bot(fake, tmp_path):
+    async with bot_in_process(fake, tmp_path, SlowCitebot):
         fake.fail_next("POST", "/webhooks/", status=404, json_body=True)  # the follow-up is refused
         payload, mark = _ask(fake)
         callback = await asyncio.to_thread(callback_of, fake, payload, mark)
@@ -114,7 +129,7 @@ async def test_a_refused_follow_up_goes_to_the_channel(fake: FakeDiscord, tmp_pa
 async def test_an_answer_slower_than_the_shutdown_wait_is_cancelled_before_the_database_closes(
     fake: FakeDiscord, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with slow_bot(fake, tmp_path) as (bot, closed):
+    async with bot_in_process(fake, tmp_path, SlowCitebot) as (bot, closed):
         payload, mark = _ask(fake)
         assert (await asyncio.to_thread(callback_of, fake, payload, mark))["type"] == 5
         assert (
@@ -131,25 +146,13 @@ async def test_a_question_left_when_the_connection_closes_is_logged_as_unanswere
     # On SIGTERM the gateway stays up while the answers in flight finish, and a question that
     # arrives then is refused ("I'm restarting"). One dispatched as the client closes has nowhere
     # to go: that is the end of the shutdown, not an error with a traceback.
-    settings = _settings(tmp_path)
-    app = await Citebot.open(settings)
-    bot = create_bot(app, settings)
-    running = asyncio.create_task(bot.start(TOKEN))
-    await asyncio.to_thread(fake.wait_ready)
-    data = command_data(fake, "ask", [option("question", "When did Chang'e-6 launch?")])
-    interaction = discord.Interaction(
-        data=interaction_payload(2, data, invoker=MEMBER), state=bot._connection
-    )
-    await app.in_flight.drain(0.1)
-    await bot.close()
-    await running
-    try:
+    async with bot_in_process(fake, tmp_path) as (bot, _):
+        interaction = _ask_interaction(fake, bot)
+        await bot.app.in_flight.drain(0.1)
+        await bot.close()
         with caplog.at_level(logging.WARNING):
             await bot.flow.run(InteractionTarget(interaction), "When did Chang'e-6 launch?")
-    finally:
-        await app.close()
-    problems = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
-    assert problems == []
+    assert _problems(caplog) == []
     assert any(
         "left unanswered, the connection is closed" in r.getMessage() and MEMBER["id"] in r.getMessage()
         for r in caplog.records
@@ -161,48 +164,28 @@ async def test_a_command_the_bot_does_not_have_gets_a_polite_private_reply_and_n
 ) -> None:
     # Discord can still list a command the bot has let go: a removed one, or any while the bot
     # closes (it lets its commands go before the connection). Not an error of anyone's.
-    settings = _settings(tmp_path)
-    app = await Citebot.open(settings)
-    bot = create_bot(app, settings)
-    running = asyncio.create_task(bot.start(TOKEN))
-    try:
-        await asyncio.to_thread(fake.wait_ready)
+    async with bot_in_process(fake, tmp_path):
         data = {"id": "990000000000000001", "name": "retired", "type": 1, "guild_id": str(GUILD_ID)}
         payload = interaction_payload(2, data, invoker=MEMBER)
         mark = fake.mark()
         with caplog.at_level(logging.WARNING):
             fake.dispatch("INTERACTION_CREATE", payload)
             callback = await asyncio.to_thread(callback_of, fake, payload, mark)
-    finally:
-        await bot.close()
-        await running
-        await app.close()
     assert callback["data"]["content"] == UNAVAILABLE
     assert callback["data"]["flags"] & 64  # only the member sees it
-    assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
+    assert _problems(caplog) == []
     assert any("no command 'retired'" in r.getMessage() for r in caplog.records)
 
 
 async def test_no_error_reply_is_tried_once_the_connection_is_closed(
     fake: FakeDiscord, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = _settings(tmp_path)
-    app = await Citebot.open(settings)
-    bot = create_bot(app, settings)
-    running = asyncio.create_task(bot.start(TOKEN))
-    await asyncio.to_thread(fake.wait_ready)
-    data = command_data(fake, "ask", [option("question", "When did Chang'e-6 launch?")])
-    interaction = discord.Interaction(
-        data=interaction_payload(2, data, invoker=MEMBER), state=bot._connection
-    )
-    await bot.close()
-    await running
-    mark = fake.mark()
-    try:
+    async with bot_in_process(fake, tmp_path) as (bot, _):
+        interaction = _ask_interaction(fake, bot)
+        await bot.close()
+        mark = fake.mark()
         with caplog.at_level(logging.WARNING):
             await report_interaction_error(interaction, app_commands.CommandNotFound("ask", []))
-    finally:
-        await app.close()
-    assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
+    assert _problems(caplog) == []
     assert any("no error reply sent, the connection is closed" in r.getMessage() for r in caplog.records)
     assert not [r for r in fake.requests[mark:] if "/callback" in r.path]
